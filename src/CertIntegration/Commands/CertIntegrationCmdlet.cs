@@ -1,0 +1,110 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using CertIntegration.Internal;
+
+namespace CertIntegration.Commands;
+
+/// <summary>Shared plumbing: path resolution through the provider, per-item error records.</summary>
+public abstract class CertIntegrationCmdlet : PSCmdlet
+{
+    /// <summary>Reports a per-item failure as a non-terminating error whose target is the input.</summary>
+    internal void WriteFailure(Exception ex, object? target)
+    {
+        ErrorRecord record = ex switch
+        {
+            CertIntegrationException cie => cie.ToErrorRecord(target),
+            PipelineStoppedException => throw ex,
+            IOException io => new ErrorRecord(io, ErrorIds.FileReadFailed, ErrorCategory.ReadError, target),
+            UnauthorizedAccessException ua => new ErrorRecord(ua, "AccessDenied", ErrorCategory.PermissionDenied, target),
+            _ => new ErrorRecord(ex, "UnexpectedError", ErrorCategory.NotSpecified, target),
+        };
+        WriteError(record);
+    }
+
+    /// <summary>
+    /// Resolves -Path (wildcards) or -LiteralPath to file-system paths. Paths that match nothing or are not on the
+    /// FileSystem provider become errors; the rest is returned.
+    /// </summary>
+    internal List<string> ResolveFiles(IEnumerable<string>? paths, bool literal)
+    {
+        var result = new List<string>();
+        if (paths is null)
+        {
+            return result;
+        }
+
+        foreach (string p in paths)
+        {
+            try
+            {
+                ProviderInfo provider;
+                IEnumerable<string> resolved;
+                if (literal)
+                {
+                    resolved = new[] { SessionState.Path.GetUnresolvedProviderPathFromPSPath(p, out provider, out _) };
+                }
+                else
+                {
+                    resolved = GetResolvedProviderPathFromPSPath(p, out provider);
+                }
+
+                if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
+                {
+                    WriteError(new ErrorRecord(new ArgumentException($"'{p}' is not a file-system path."), "PathNotFileSystem", ErrorCategory.InvalidArgument, p));
+                    continue;
+                }
+
+                foreach (string r in resolved)
+                {
+                    if (Directory.Exists(r))
+                    {
+                        WriteError(new ErrorRecord(new ArgumentException($"'{r}' is a folder; give a file."), "PathIsFolder", ErrorCategory.InvalidArgument, p));
+                    }
+                    else if (!File.Exists(r))
+                    {
+                        WriteError(new ErrorRecord(new FileNotFoundException($"The file '{r}' does not exist.", r), ErrorIds.FileNotFound, ErrorCategory.ObjectNotFound, p));
+                    }
+                    else
+                    {
+                        result.Add(r);
+                    }
+                }
+            }
+            catch (ItemNotFoundException ex)
+            {
+                WriteError(new ErrorRecord(ex, ErrorIds.FileNotFound, ErrorCategory.ObjectNotFound, p));
+            }
+            catch (Exception ex) when (ex is ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or NotSupportedException or ArgumentException)
+            {
+                WriteError(new ErrorRecord(ex, "PathInvalid", ErrorCategory.InvalidArgument, p));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Resolves an output path (which need not exist yet) against the current location.</summary>
+    internal string ResolveOutputPath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <summary>Shows progress only when there is enough work for it to matter.</summary>
+    internal void Progress(int activityId, string activity, int done, int total, string status)
+    {
+        if (total < 2)
+        {
+            return;
+        }
+
+        var record = new ProgressRecord(activityId, activity, status)
+        {
+            PercentComplete = Math.Min(100, (int)(done * 100L / total)),
+        };
+        if (done >= total)
+        {
+            record.RecordType = ProgressRecordType.Completed;
+        }
+
+        WriteProgress(record);
+    }
+}

@@ -1,0 +1,212 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Security;
+using CertIntegration.Internal;
+using BcX509 = Org.BouncyCastle.X509.X509Certificate;
+
+namespace CertIntegration.Commands;
+
+/// <summary>
+/// <para type="synopsis">Writes a PFX (PKCS#12) file with the private key, the certificate and its whole chain.</para>
+/// </summary>
+[Cmdlet(VerbsCommon.New, "PfxFromPem", DefaultParameterSetName = BundleSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(FileInfo))]
+public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
+{
+    private const string BundleSet = "Bundle";
+    private const string FilesSet = "Files";
+
+    private readonly HashSet<string> _written = new(StringComparer.OrdinalIgnoreCase);
+    private string? _outFile;
+    private string? _destination;
+
+    /// <summary>A bundle with a private key, e.g. from ConvertFrom-ServiceKey.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = BundleSet)]
+    public CertificateBundle? InputObject { get; set; }
+
+    /// <summary>PEM file with the certificate (and optionally its chain).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = FilesSet)]
+    [ValidateNotNullOrEmpty]
+    public string CertificatePath { get; set; } = string.Empty;
+
+    /// <summary>PEM file with the private key: PKCS#1, PKCS#8, encrypted PKCS#8, legacy-encrypted or EC.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = FilesSet)]
+    [ValidateNotNullOrEmpty]
+    public string KeyPath { get; set; } = string.Empty;
+
+    /// <summary>Password of an encrypted private key file.</summary>
+    [Parameter(ParameterSetName = FilesSet)]
+    public SecureString? KeyPassword { get; set; }
+
+    /// <summary>PEM files with more CA certificates for the chain.</summary>
+    [Parameter(ParameterSetName = FilesSet)]
+    [ValidateNotNullOrEmpty]
+    public string[]? ChainPath { get; set; }
+
+    /// <summary>The PFX file to write.</summary>
+    [Parameter(Position = 0)]
+    [Alias("Path", "FilePath")]
+    [ValidateNotNullOrEmpty]
+    public string? OutFile { get; set; }
+
+    /// <summary>A folder to write one PFX per bundle into.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Destination { get; set; }
+
+    /// <summary>Password that protects the PFX.</summary>
+    [Parameter(Mandatory = true)]
+    public SecureString Password { get; set; } = new();
+
+    /// <summary>Encryption profile: TripleDesSha1 (default, widest compatibility) or Aes256Sha256.</summary>
+    [Parameter]
+    public PfxEncryption Encryption { get; set; } = PfxEncryption.TripleDesSha1;
+
+    /// <summary>Friendly name on the certificate and key (default: the leaf's common name).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? FriendlyName { get; set; }
+
+    /// <summary>Overwrite an existing file.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        if (OutFile is not null && Destination is not null)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give either -OutFile or -Destination, not both."), "OutFileAndDestination", ErrorCategory.InvalidArgument, null));
+        }
+
+        if (OutFile is null && Destination is null)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give -OutFile (one PFX) or -Destination (a folder for one PFX per bundle)."), "OutFileMissing", ErrorCategory.InvalidArgument, null));
+        }
+
+        if (Password.Length == 0)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("The PFX password is empty. Windows, STRUST and BTP destinations expect a password-protected PFX."), ErrorIds.PasswordEmpty, ErrorCategory.InvalidArgument, null));
+        }
+
+        _outFile = OutFile is null ? null : ResolveOutputPath(OutFile);
+        if (Destination is not null)
+        {
+            _destination = ResolveOutputPath(Destination);
+            if (!Directory.Exists(_destination))
+            {
+                ThrowTerminatingError(new ErrorRecord(new DirectoryNotFoundException($"The folder '{_destination}' does not exist."), "DestinationNotFound", ErrorCategory.ObjectNotFound, Destination));
+            }
+        }
+    }
+
+    protected override void ProcessRecord()
+    {
+        object? target = ParameterSetName == BundleSet ? InputObject : CertificatePath;
+        try
+        {
+            CertificateBundle bundle = ParameterSetName == BundleSet ? InputObject! : ReadFiles();
+            Write(bundle, target);
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            WriteFailure(ex, target);
+        }
+    }
+
+    private void Write(CertificateBundle bundle, object? target)
+    {
+        if (bundle.Key is null)
+        {
+            throw new CertIntegrationException(ErrorIds.BundleHasNoPrivateKey, ErrorCategory.InvalidData,
+                $"The bundle '{bundle.Subject}' has no private key, so no PFX can be made from it. A certificate_external service key holds only the certificate; the key stays with whoever created it.");
+        }
+
+        PrivateKeyMaterial.EnsureMatches(bundle.Key, bundle.Certificate);
+        string path = _outFile ?? System.IO.Path.Combine(_destination!, FileNameFor(bundle));
+        if (!_written.Add(path))
+        {
+            throw new CertIntegrationException(ErrorIds.OutputPathAmbiguous, ErrorCategory.InvalidArgument,
+                $"More than one bundle would be written to '{path}'. Use -Destination to write one file per bundle.");
+        }
+
+        if (File.Exists(path) && !Force)
+        {
+            throw new CertIntegrationException(ErrorIds.FileExists, ErrorCategory.ResourceExists, $"The file '{path}' already exists. Use -Force to overwrite it.");
+        }
+
+        if (!ShouldProcess(path, $"Write PFX ({Encryption}) with key and {bundle.ChainLength} certificate(s) of '{bundle.Subject}'"))
+        {
+            return;
+        }
+
+        List<BcX509> chain = bundle.Chain.Select(c => new BcX509(c.RawData)).ToList();
+        string friendly = FriendlyName ?? bundle.CommonName;
+        byte[] pfx;
+        using (PasswordChars pw = PasswordChars.From(Password)!)
+        {
+            pfx = Pkcs12Writer.Build(chain, bundle.Key, pw.Chars, Encryption, friendly);
+        }
+
+        SafeFile.Write(path, pfx, overwrite: Force, ownerOnly: true);
+        WriteVerbose($"Wrote '{path}': {Encryption}, {chain.Count} certificate(s), friendly name '{friendly}'.");
+        WriteObject(new FileInfo(path));
+    }
+
+    private string FileNameFor(CertificateBundle bundle)
+    {
+        string stem = bundle.Source is { Length: > 0 } src
+            ? System.IO.Path.GetFileNameWithoutExtension(src)
+            : bundle.CommonName;
+        string name = CertificateNames.SafeFileName(stem) + ".pfx";
+        string candidate = name;
+        for (int i = 2; _written.Contains(System.IO.Path.Combine(_destination!, candidate)); i++)
+        {
+            candidate = CertificateNames.SafeFileName(stem) + "-" + i + ".pfx";
+        }
+
+        return candidate;
+    }
+
+    private CertificateBundle ReadFiles()
+    {
+        string certFile = ResolveExisting(CertificatePath);
+        string keyFile = ResolveExisting(KeyPath);
+        var certs = new List<BcX509>(CertificateFile.Read(certFile));
+        foreach (string chainFile in ChainPath ?? Array.Empty<string>())
+        {
+            certs.AddRange(CertificateFile.Read(ResolveExisting(chainFile)));
+        }
+
+        string keyText = SafeFile.DecodeText(SafeFile.ReadBounded(keyFile));
+        PemContents keyPem = PemText.Read(keyText, $"Key file '{keyFile}'", () => PasswordChars.From(KeyPassword));
+        if (keyPem.Keys.Count == 0)
+        {
+            throw new CertIntegrationException(ErrorIds.PemNoPrivateKey, ErrorCategory.InvalidData, $"Key file '{keyFile}' contains no private key block.");
+        }
+
+        PrivateKeyMaterial key = keyPem.Keys[0];
+        List<ChainBuilder.Chain> chains = ChainBuilder.Build(certs, new[] { key }, out var unmatched);
+        if (unmatched.Count > 0)
+        {
+            throw new CertIntegrationException(ErrorIds.KeyCertificateMismatch, ErrorCategory.InvalidData,
+                $"The private key in '{keyFile}' belongs to none of the certificates in '{certFile}'. Pair the certificate with the key that was created with it.");
+        }
+
+        ChainBuilder.Chain chain = chains.First(c => c.Key is not null);
+        return new CertificateBundle(chain.Certificates.Select(ServiceKeyReader.ToX509).ToList(), chain.Key) { Source = certFile };
+    }
+
+    private string ResolveExisting(string path)
+    {
+        List<string> files = ResolveFiles(new[] { path }, literal: true);
+        if (files.Count == 0)
+        {
+            throw new CertIntegrationException(ErrorIds.FileNotFound, ErrorCategory.ObjectNotFound, $"The file '{path}' was not found.");
+        }
+
+        return files[0];
+    }
+}

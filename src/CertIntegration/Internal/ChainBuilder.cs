@@ -1,0 +1,239 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.X509;
+using Org.BouncyCastle.Crypto;
+using Org.BouncyCastle.Security;
+using Org.BouncyCastle.Security.Certificates;
+using Org.BouncyCastle.X509;
+using Org.BouncyCastle.X509.Extension;
+
+namespace CertIntegration.Internal;
+
+/// <summary>
+/// Orders loose certificates into chains: each certificate that issued none of the others is a leaf, and its chain
+/// is walked issuer by issuer through the rest, whatever order the input had. Issuers are matched by name and key
+/// identifier, and confirmed by signature, so two CAs that share a name are not confused.
+/// </summary>
+internal static class ChainBuilder
+{
+    public sealed class Chain
+    {
+        public Chain(List<X509Certificate> certificates) => Certificates = certificates;
+
+        public List<X509Certificate> Certificates { get; }
+
+        public X509Certificate Leaf => Certificates[0];
+
+        public PrivateKeyMaterial? Key { get; set; }
+    }
+
+    /// <summary>Drops exact duplicates, keeping first-seen order.</summary>
+    public static List<X509Certificate> Distinct(IEnumerable<X509Certificate> certificates)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var list = new List<X509Certificate>();
+        foreach (X509Certificate c in certificates)
+        {
+            if (seen.Add(Convert.ToBase64String(c.GetEncoded())))
+            {
+                list.Add(c);
+            }
+        }
+
+        return list;
+    }
+
+    /// <summary>
+    /// Groups certificates (and keys) into chains. A key goes with the certificate it matches; a certificate with a
+    /// key starts a chain of its own even if it issued others. Keys that match nothing are returned in
+    /// <paramref name="unmatchedKeys"/>.
+    /// </summary>
+    public static List<Chain> Build(IReadOnlyList<X509Certificate> input, IReadOnlyList<PrivateKeyMaterial> keys, out List<PrivateKeyMaterial> unmatchedKeys)
+    {
+        List<X509Certificate> certs = Distinct(input);
+        int n = certs.Count;
+        int[] issuerOf = new int[n];
+        bool[] issuesOthers = new bool[n];
+        var bySubject = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (int i = 0; i < n; i++)
+        {
+            string key = NameKey(certs[i].SubjectDN);
+            if (!bySubject.TryGetValue(key, out var list))
+            {
+                bySubject[key] = list = new List<int>();
+            }
+
+            list.Add(i);
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            issuerOf[i] = FindIssuer(certs, i, bySubject);
+            if (issuerOf[i] >= 0)
+            {
+                issuesOthers[issuerOf[i]] = true;
+            }
+        }
+
+        var keyOf = new PrivateKeyMaterial?[n];
+        unmatchedKeys = new List<PrivateKeyMaterial>();
+        foreach (PrivateKeyMaterial k in keys)
+        {
+            int match = -1;
+            for (int i = 0; i < n && match < 0; i++)
+            {
+                if (keyOf[i] is null && k.Matches(certs[i]))
+                {
+                    match = i;
+                }
+            }
+
+            if (match >= 0)
+            {
+                keyOf[match] = k;
+            }
+            else
+            {
+                unmatchedKeys.Add(k);
+            }
+        }
+
+        var chains = new List<Chain>();
+        var covered = new bool[n];
+        for (int i = 0; i < n; i++)
+        {
+            if (!issuesOthers[i] || keyOf[i] is not null)
+            {
+                chains.Add(Walk(certs, issuerOf, i, keyOf[i], covered));
+            }
+        }
+
+        // Certificates in an issuing cycle have no leaf: give each uncovered one a chain so nothing is lost.
+        for (int i = 0; i < n; i++)
+        {
+            if (!covered[i])
+            {
+                chains.Add(Walk(certs, issuerOf, i, keyOf[i], covered));
+            }
+        }
+
+        return chains;
+    }
+
+    private static Chain Walk(List<X509Certificate> certs, int[] issuerOf, int start, PrivateKeyMaterial? key, bool[] covered)
+    {
+        var list = new List<X509Certificate>();
+        var visited = new HashSet<int>();
+        int cur = start;
+        while (cur >= 0 && visited.Add(cur) && list.Count < Limits.MaxChainLength)
+        {
+            list.Add(certs[cur]);
+            covered[cur] = true;
+            cur = issuerOf[cur];
+        }
+
+        return new Chain(list) { Key = key };
+    }
+
+    private static int FindIssuer(List<X509Certificate> certs, int i, Dictionary<string, List<int>> bySubject)
+    {
+        X509Certificate cert = certs[i];
+        if (IsSelfIssued(cert))
+        {
+            return -1;
+        }
+
+        if (!bySubject.TryGetValue(NameKey(cert.IssuerDN), out var candidates))
+        {
+            return -1;
+        }
+
+        byte[]? aki = AuthorityKeyId(cert);
+        int fallback = -1;
+        foreach (int c in candidates)
+        {
+            if (c == i)
+            {
+                continue;
+            }
+
+            byte[]? ski = SubjectKeyId(certs[c]);
+            if (aki is not null && ski is not null && !aki.SequenceEqual(ski))
+            {
+                continue;
+            }
+
+            switch (VerifiesWith(cert, certs[c]))
+            {
+                case true:
+                    return c;
+                case null:
+                    fallback = fallback < 0 ? c : fallback;
+                    break;
+            }
+        }
+
+        return fallback;
+    }
+
+    /// <summary>True when signed by the issuer's key, false when not, null when the algorithm cannot be checked.</summary>
+    private static bool? VerifiesWith(X509Certificate cert, X509Certificate issuer)
+    {
+        AsymmetricKeyParameter pub;
+        try
+        {
+            pub = issuer.GetPublicKey();
+        }
+        catch (Exception)
+        {
+            return null;
+        }
+
+        try
+        {
+            cert.Verify(pub);
+            return true;
+        }
+        catch (Exception ex) when (ex is InvalidKeyException or SignatureException or CertificateException or CryptoException)
+        {
+            return false;
+        }
+        catch (Exception)
+        {
+            return null; // unknown signature algorithm or parameters: fall back to the name match
+        }
+    }
+
+    public static bool IsSelfIssued(X509Certificate cert) => cert.SubjectDN.Equivalent(cert.IssuerDN);
+
+    // Canonical text of a name, case-folded: issuer and subject fields that differ only in string type or case match.
+    private static string NameKey(X509Name name) => name.ToString(false, X509Name.DefaultSymbols).ToUpperInvariant();
+
+    private static byte[]? SubjectKeyId(X509Certificate cert)
+    {
+        try
+        {
+            Asn1OctetString? ext = cert.GetExtensionValue(X509Extensions.SubjectKeyIdentifier);
+            return ext is null ? null : SubjectKeyIdentifier.GetInstance(X509ExtensionUtilities.FromExtensionValue(ext)).GetKeyIdentifier();
+        }
+        catch (Exception)
+        {
+            return null;
+        }
+    }
+
+    private static byte[]? AuthorityKeyId(X509Certificate cert)
+    {
+        try
+        {
+            Asn1OctetString? ext = cert.GetExtensionValue(X509Extensions.AuthorityKeyIdentifier);
+            return ext is null ? null : AuthorityKeyIdentifier.GetInstance(X509ExtensionUtilities.FromExtensionValue(ext)).KeyIdentifier?.GetOctets();
+        }
+        catch (Exception)
+        {
+            return null;
+        }
+    }
+}

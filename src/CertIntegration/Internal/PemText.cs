@@ -1,0 +1,327 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using System.Text;
+using System.Text.RegularExpressions;
+using Org.BouncyCastle.Asn1;
+using Org.BouncyCastle.Asn1.Pkcs;
+using Org.BouncyCastle.Asn1.X509;
+using Org.BouncyCastle.Crypto;
+using Org.BouncyCastle.OpenSsl;
+using Org.BouncyCastle.Security;
+using Org.BouncyCastle.X509;
+using BcPemObject = Org.BouncyCastle.Utilities.IO.Pem.PemObject;
+using BcPemReader = Org.BouncyCastle.Utilities.IO.Pem.PemReader;
+
+namespace CertIntegration.Internal;
+
+/// <summary>What one PEM input held.</summary>
+internal sealed class PemContents
+{
+    public List<X509Certificate> Certificates { get; } = new();
+
+    public List<PrivateKeyMaterial> Keys { get; } = new();
+
+    /// <summary>Block labels that were read but are neither certificates nor private keys (CSR, CRL, public key...).</summary>
+    public List<string> Skipped { get; } = new();
+}
+
+/// <summary>
+/// Repairs the ways PEM text gets mangled on its way through JSON, copy and paste, then hands each block to
+/// BouncyCastle's PEM readers. The repair step only restores line structure; decoding stays with the library.
+/// </summary>
+internal static class PemText
+{
+    // Literal escape sequences left by JSON that was escaped twice, or pasted from a JSON viewer: \n, \\n, \r\n, \\r\\n.
+    private static readonly Regex LiteralNewline = new(@"(?:\\+r)?\\+n", RegexOptions.CultureInvariant);
+
+    // An armour line, tolerant about dash counts and spacing so that damage can be named rather than skipped.
+    private static readonly Regex ArmourLine = new(
+        @"^(?<lead>-+)\s*(?<kind>BEGIN|END)\s+(?<label>[A-Z0-9][A-Z0-9 ]*?)\s*(?<trail>-*)$",
+        RegexOptions.CultureInvariant);
+
+    private static readonly Regex ArmourAnywhere = new(
+        @"-{3,}\s*(?:BEGIN|END)\s+[A-Z0-9][A-Z0-9 ]*?\s*-{3,}",
+        RegexOptions.CultureInvariant);
+
+    public static bool LooksLikePem(string text) => text.IndexOf("-----BEGIN", StringComparison.Ordinal) >= 0
+        || text.IndexOf("----BEGIN", StringComparison.Ordinal) >= 0;
+
+    /// <summary>
+    /// Restores line structure: literal and real CR/LF variants become LF, every armour line stands alone,
+    /// lines are trimmed. Base64 that sits on the BEGIN line (single-line PEM) is moved to its own line.
+    /// </summary>
+    public static string Normalize(string text)
+    {
+        if (text.Length > Limits.MaxInputBytes)
+        {
+            throw new CertIntegrationException(ErrorIds.LimitExceeded, ErrorCategory.LimitsExceeded,
+                $"The PEM text is {text.Length} characters long; at most {Limits.MaxInputBytes} are read.");
+        }
+
+        string s = LiteralNewline.Replace(text, "\n");
+        s = s.Replace("\r\n", "\n").Replace('\r', '\n');
+
+        // Put every armour line on a line of its own.
+        s = ArmourAnywhere.Replace(s, m => "\n" + m.Value + "\n");
+
+        var sb = new StringBuilder(s.Length + 16);
+        foreach (string raw in s.Split('\n'))
+        {
+            string line = raw.Trim().Trim('"', '\'', ',').Trim();
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            sb.Append(line).Append('\n');
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// Reads every block of the (already normalized or raw) text. <paramref name="source"/> names the input in messages,
+    /// e.g. "field 'certificate'". <paramref name="password"/> is asked for only when an encrypted key is met.
+    /// </summary>
+    public static PemContents Read(string text, string source, Func<PasswordChars?>? password = null)
+    {
+        string normalized = Normalize(text);
+        var result = new PemContents();
+        string[] lines = normalized.Split('\n');
+        int blocks = 0;
+        int i = 0;
+        while (i < lines.Length)
+        {
+            string line = lines[i];
+            Match m = ArmourLine.Match(line);
+            if (!m.Success)
+            {
+                i++; // text around blocks (comments, "Bag Attributes", junk) is allowed
+                continue;
+            }
+
+            int beginLine = i + 1;
+            CheckArmour(m, line, beginLine, source);
+            if (m.Groups["kind"].Value != "BEGIN")
+            {
+                throw Malformed(source, beginLine, $"an END line ('{line}') has no BEGIN line before it");
+            }
+
+            string label = m.Groups["label"].Value;
+            int end = -1;
+            for (int j = i + 1; j < lines.Length; j++)
+            {
+                Match e = ArmourLine.Match(lines[j]);
+                if (!e.Success)
+                {
+                    continue;
+                }
+
+                CheckArmour(e, lines[j], j + 1, source);
+                if (e.Groups["kind"].Value == "BEGIN")
+                {
+                    throw Malformed(source, beginLine, $"the block '{label}' has no END line before the next BEGIN line (line {j + 1})");
+                }
+
+                if (e.Groups["label"].Value != label)
+                {
+                    throw Malformed(source, j + 1, $"the block begins as '{label}' but ends as '{e.Groups["label"].Value}'");
+                }
+
+                end = j;
+                break;
+            }
+
+            if (end < 0)
+            {
+                throw Malformed(source, beginLine, $"the block '{label}' has no END line (the text may be truncated)");
+            }
+
+            if (++blocks > Limits.MaxPemBlocks)
+            {
+                throw new CertIntegrationException(ErrorIds.LimitExceeded, ErrorCategory.LimitsExceeded,
+                    $"{source} holds more than {Limits.MaxPemBlocks} PEM blocks; the rest was not read.");
+            }
+
+            string blockText = string.Join("\n", lines, i, end - i + 1) + "\n";
+            ReadBlock(blockText, label, beginLine, source, password, result);
+            i = end + 1;
+        }
+
+        return result;
+    }
+
+    private static void CheckArmour(Match m, string line, int lineNo, string source)
+    {
+        string kind = m.Groups["kind"].Value;
+        int lead = m.Groups["lead"].Length;
+        int trail = m.Groups["trail"].Length;
+        if (lead != 5 || trail != 5)
+        {
+            int bad = lead != 5 ? lead : trail;
+            string side = lead != 5 ? "before" : "after";
+            throw Malformed(source, lineNo,
+                $"the {kind} line has {bad} dash{(bad == 1 ? string.Empty : "es")} {side} '{kind} {m.Groups["label"].Value}' instead of 5: '{line}'");
+        }
+    }
+
+    private static void ReadBlock(string blockText, string label, int lineNo, string source, Func<PasswordChars?>? password, PemContents result)
+    {
+        BcPemObject pem;
+        try
+        {
+            using var reader = new BcPemReader(new StringReader(blockText));
+            pem = reader.ReadPemObject();
+        }
+        catch (Exception ex) when (ex is IOException or FormatException or ArgumentException)
+        {
+            throw Malformed(source, lineNo, $"the block '{label}' is not valid Base64 ({ex.Message})");
+        }
+
+        if (pem is null)
+        {
+            throw Malformed(source, lineNo, $"the block '{label}' could not be read");
+        }
+
+        switch (label)
+        {
+            case "CERTIFICATE":
+            case "X509 CERTIFICATE":
+            case "TRUSTED CERTIFICATE":
+                result.Certificates.Add(ParseCertificate(pem.Content, source, lineNo, label));
+                break;
+            case "PRIVATE KEY":
+            case "RSA PRIVATE KEY":
+            case "EC PRIVATE KEY":
+            case "DSA PRIVATE KEY":
+            case "ENCRYPTED PRIVATE KEY":
+                result.Keys.Add(ReadKey(blockText, pem, label, source, lineNo, password));
+                break;
+            default:
+                result.Skipped.Add(label);
+                break;
+        }
+    }
+
+    /// <summary>Parses one DER certificate; for TRUSTED CERTIFICATE the trust data after it is ignored.</summary>
+    public static X509Certificate ParseCertificate(byte[] der, string source, int lineNo, string label)
+    {
+        try
+        {
+            using var asn1 = new Asn1InputStream(new MemoryStream(der, false), der.Length);
+            Asn1Object first = asn1.ReadObject() ?? throw new IOException("empty");
+            var cert = new X509Certificate(X509CertificateStructure.GetInstance(first));
+            return cert;
+        }
+        catch (Exception ex) when (ex is not CertIntegrationException)
+        {
+            throw new CertIntegrationException(ErrorIds.CertificateMalformed, ErrorCategory.InvalidData,
+                $"{Where(source, lineNo)}: the '{label}' block is not a valid X.509 certificate ({ex.GetType().Name}: {ex.Message}).", ex);
+        }
+    }
+
+    private static PrivateKeyMaterial ReadKey(string blockText, BcPemObject pem, string label, string source, int lineNo, Func<PasswordChars?>? password)
+    {
+        bool legacyEncrypted = false;
+        foreach (object h in pem.Headers)
+        {
+            if (h is Org.BouncyCastle.Utilities.IO.Pem.PemHeader header
+                && header.Name.Equals("Proc-Type", StringComparison.OrdinalIgnoreCase)
+                && header.Value.IndexOf("ENCRYPTED", StringComparison.OrdinalIgnoreCase) >= 0)
+            {
+                legacyEncrypted = true;
+            }
+        }
+
+        try
+        {
+            if (label == "ENCRYPTED PRIVATE KEY")
+            {
+                var epki = EncryptedPrivateKeyInfo.GetInstance(Asn1Object.FromByteArray(pem.Content));
+                KdfGuard.Check(epki.EncryptionAlgorithm, source);
+                using PasswordChars pw = password?.Invoke() ?? throw PasswordRequired(source, label);
+                AsymmetricKeyParameter key;
+                try
+                {
+                    key = PrivateKeyFactory.DecryptKey(pw.Chars, epki);
+                }
+                catch (Exception ex) when (ex is InvalidCipherTextException or IOException or ArgumentException or InvalidCastException or InvalidOperationException)
+                {
+                    throw PasswordIncorrect(source, label, ex);
+                }
+
+                return new PrivateKeyMaterial(key);
+            }
+
+            if (legacyEncrypted)
+            {
+                PasswordChars? pw = password?.Invoke() ?? throw PasswordRequired(source, label);
+                try
+                {
+                    using var reader = new PemReader(new StringReader(blockText), new FixedPassword(pw.Chars));
+                    return FromPemObject(reader.ReadObject(), label, source, lineNo);
+                }
+                catch (Exception ex) when (ex is InvalidCipherTextException or PemException or IOException or ArgumentException or InvalidCastException)
+                {
+                    if (ex.Message.IndexOf("unknown", StringComparison.OrdinalIgnoreCase) >= 0 || ex.Message.IndexOf("not supported", StringComparison.OrdinalIgnoreCase) >= 0)
+                    {
+                        throw new CertIntegrationException(ErrorIds.UnsupportedAlgorithm, ErrorCategory.NotImplemented,
+                            $"{Where(source, lineNo)}: the '{label}' block uses an encryption this module does not read ({ex.Message}).", ex);
+                    }
+
+                    throw PasswordIncorrect(source, label, ex);
+                }
+                finally
+                {
+                    pw.Dispose();
+                }
+            }
+
+            using (var reader = new PemReader(new StringReader(blockText)))
+            {
+                return FromPemObject(reader.ReadObject(), label, source, lineNo);
+            }
+        }
+        catch (CertIntegrationException)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            throw new CertIntegrationException(ErrorIds.PrivateKeyMalformed, ErrorCategory.InvalidData,
+                $"{Where(source, lineNo)}: the '{label}' block is not a valid private key ({ex.GetType().Name}).", ex);
+        }
+    }
+
+    private static PrivateKeyMaterial FromPemObject(object? obj, string label, string source, int lineNo) => obj switch
+    {
+        AsymmetricCipherKeyPair pair => new PrivateKeyMaterial(pair.Private),
+        AsymmetricKeyParameter { IsPrivate: true } key => new PrivateKeyMaterial(key),
+        _ => throw new CertIntegrationException(ErrorIds.PrivateKeyMalformed, ErrorCategory.InvalidData,
+            $"{Where(source, lineNo)}: the '{label}' block did not contain a private key."),
+    };
+
+    private static CertIntegrationException PasswordRequired(string source, string label) =>
+        new(ErrorIds.PrivateKeyPasswordRequired, ErrorCategory.AuthenticationError,
+            $"{source}: the '{label}' is encrypted; supply its password (-KeyPassword or -Password).");
+
+    private static CertIntegrationException PasswordIncorrect(string source, string label, Exception ex) =>
+        new(ErrorIds.PrivateKeyPasswordIncorrect, ErrorCategory.AuthenticationError,
+            $"{source}: the password for the encrypted '{label}' is wrong (or the key is damaged).", ex);
+
+    private static string Where(string source, int lineNo) => $"{source}, line {lineNo}";
+
+    private static CertIntegrationException Malformed(string source, int lineNo, string what) =>
+        new(ErrorIds.PemMalformed, ErrorCategory.InvalidData, $"Malformed PEM in {Where(source, lineNo)}: {what}.");
+
+    private sealed class FixedPassword : IPasswordFinder
+    {
+        private readonly char[] _password;
+
+        public FixedPassword(char[] password) => _password = password;
+
+        public char[] GetPassword() => (char[])_password.Clone();
+    }
+}

@@ -1,0 +1,118 @@
+using System;
+using System.Management.Automation;
+using Org.BouncyCastle.Asn1.Pkcs;
+using Org.BouncyCastle.Asn1.X509;
+using Org.BouncyCastle.Crypto;
+using Org.BouncyCastle.Crypto.Generators;
+using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Pkcs;
+using Org.BouncyCastle.Utilities;
+using Org.BouncyCastle.X509;
+
+namespace CertIntegration.Internal;
+
+/// <summary>
+/// A private key held inside a bundle. BouncyCastle types stay internal; nothing here prints key material.
+/// </summary>
+internal sealed class PrivateKeyMaterial
+{
+    public PrivateKeyMaterial(AsymmetricKeyParameter privateKey)
+    {
+        if (privateKey is null || !privateKey.IsPrivate)
+        {
+            throw new ArgumentException("A private key is required.", nameof(privateKey));
+        }
+
+        Key = privateKey;
+        PublicKey = DerivePublicKey(privateKey);
+    }
+
+    public AsymmetricKeyParameter Key { get; }
+
+    /// <summary>The public half, derived from the private key (never trusted from a file's own public field).</summary>
+    public AsymmetricKeyParameter PublicKey { get; }
+
+    public string Algorithm => Key switch
+    {
+        RsaKeyParameters => "RSA",
+        ECPrivateKeyParameters => "EC",
+        Ed25519PrivateKeyParameters => "Ed25519",
+        Ed448PrivateKeyParameters => "Ed448",
+        DsaPrivateKeyParameters => "DSA",
+        _ => Key.GetType().Name,
+    };
+
+    public int KeySize => Key switch
+    {
+        RsaKeyParameters rsa => rsa.Modulus.BitLength,
+        ECPrivateKeyParameters ec => ec.Parameters.Curve.FieldSize,
+        Ed25519PrivateKeyParameters => 256,
+        Ed448PrivateKeyParameters => 456,
+        DsaPrivateKeyParameters dsa => dsa.Parameters.P.BitLength,
+        _ => 0,
+    };
+
+    public PrivateKeyInfo ToPrivateKeyInfo() => PrivateKeyInfoFactory.CreatePrivateKeyInfo(Key);
+
+    /// <summary>True when this key is the private half of the certificate's public key.</summary>
+    public bool Matches(X509Certificate certificate)
+    {
+        byte[] certSpki;
+        try
+        {
+            certSpki = certificate.CertificateStructure.SubjectPublicKeyInfo.PublicKey.GetOctets();
+        }
+        catch (Exception)
+        {
+            return false;
+        }
+
+        byte[] ours = SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(PublicKey).PublicKey.GetOctets();
+        return Arrays.FixedTimeEquals(certSpki, ours);
+    }
+
+    public bool Matches(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) =>
+        Matches(new X509Certificate(certificate.RawData));
+
+    public static void EnsureMatches(PrivateKeyMaterial key, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate)
+    {
+        if (!key.Matches(certificate))
+        {
+            throw new CertIntegrationException(
+                ErrorIds.KeyCertificateMismatch,
+                ErrorCategory.InvalidData,
+                $"The private key does not belong to the certificate '{certificate.Subject}' (thumbprint {certificate.Thumbprint}): its public key differs. Pair the certificate with the key that was created with it.");
+        }
+    }
+
+    private static AsymmetricKeyParameter DerivePublicKey(AsymmetricKeyParameter key)
+    {
+        switch (key)
+        {
+            case RsaPrivateCrtKeyParameters crt:
+                return new RsaKeyParameters(false, crt.Modulus, crt.PublicExponent);
+            case RsaKeyParameters:
+                throw new CertIntegrationException(
+                    ErrorIds.PrivateKeyMalformed,
+                    ErrorCategory.InvalidData,
+                    "The RSA private key lacks its CRT parameters and public exponent, so it cannot be checked against a certificate.");
+            case ECPrivateKeyParameters ec:
+                return ec.PublicKeyParamSet is not null
+                    ? new ECPublicKeyParameters(ec.AlgorithmName, ec.Parameters.G.Multiply(ec.D).Normalize(), ec.PublicKeyParamSet)
+                    : new ECPublicKeyParameters(ec.AlgorithmName, ec.Parameters.G.Multiply(ec.D).Normalize(), ec.Parameters);
+            case Ed25519PrivateKeyParameters ed:
+                return ed.GeneratePublicKey();
+            case Ed448PrivateKeyParameters ed448:
+                return ed448.GeneratePublicKey();
+            case DsaPrivateKeyParameters dsa:
+                return new DsaPublicKeyParameters(dsa.Parameters.G.ModPow(dsa.X, dsa.Parameters.P), dsa.Parameters);
+            default:
+                throw new CertIntegrationException(
+                    ErrorIds.UnsupportedAlgorithm,
+                    ErrorCategory.NotImplemented,
+                    $"Private keys of type {key.GetType().Name} are not supported.");
+        }
+    }
+
+    public static AlgorithmIdentifier? AlgorithmOf(PrivateKeyInfo info) => info.PrivateKeyAlgorithm;
+}

@@ -1,0 +1,289 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Security.Cryptography.X509Certificates;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+
+namespace CertIntegration.Internal;
+
+/// <summary>
+/// Reads SAP Process Integration Runtime service keys in every shape they are handed around in: the cockpit
+/// download (<c>{"oauth":{...}}</c>), cf CLI v8 (<c>{"credentials":{...}}</c>), bare fields, with or without the
+/// <c>Getting key ...</c> preamble that <c>cf service-key</c> prints.
+/// </summary>
+internal static class ServiceKeyReader
+{
+    private static readonly string[] CertificateFields = { "certificate", "x.509", "x509", "clientcertificate" };
+    private static readonly string[] KeyFields = { "key", "privateKey", "private_key", "clientkey" };
+
+    /// <summary>Parses one or more JSON documents; text before the first '{' (a cf preamble) is skipped.</summary>
+    public static List<JObject> ParseDocuments(string text, string source)
+    {
+        if (text.Length > Limits.MaxInputBytes)
+        {
+            throw new CertIntegrationException(ErrorIds.LimitExceeded, ErrorCategory.LimitsExceeded,
+                $"{source} is larger than {Limits.MaxInputBytes} bytes; a service key is a few kilobytes.");
+        }
+
+        int start = text.IndexOf('{');
+        if (start < 0)
+        {
+            throw NotJson(source, "no JSON object was found");
+        }
+
+        var docs = new List<JObject>();
+        try
+        {
+            using var reader = new JsonTextReader(new StringReader(text.Substring(start)))
+            {
+                SupportMultipleContent = true,
+                MaxDepth = 64,
+                DateParseHandling = DateParseHandling.None,
+            };
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonToken.Comment)
+                {
+                    continue;
+                }
+
+                JToken token = JToken.ReadFrom(reader, new JsonLoadSettings { CommentHandling = CommentHandling.Ignore, DuplicatePropertyNameHandling = DuplicatePropertyNameHandling.Error });
+                if (token is not JObject obj)
+                {
+                    throw NotJson(source, $"expected a JSON object but found {token.Type}");
+                }
+
+                docs.Add(obj);
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw NotJson(source, ex.Message);
+        }
+
+        if (docs.Count == 0)
+        {
+            throw NotJson(source, "the text is empty");
+        }
+
+        return docs;
+    }
+
+    /// <summary>The documents when the text is complete JSON on its own (one or more objects), else null.</summary>
+    public static List<JObject>? TryParseComplete(string text)
+    {
+        string t = text.Trim();
+        if (t.Length == 0 || t[0] != '{' || t[t.Length - 1] != '}')
+        {
+            return null;
+        }
+
+        try
+        {
+            return ParseDocuments(t, "input");
+        }
+        catch (CertIntegrationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Turns the objects ConvertFrom-Json (PSCustomObject) or a hashtable give into JSON.</summary>
+    public static JObject FromPSObject(object input, int depth = 0)
+    {
+        if (FromValue(input, depth) is JObject obj)
+        {
+            return obj;
+        }
+
+        throw new CertIntegrationException(ErrorIds.ServiceKeyUnsupportedInput, ErrorCategory.InvalidType,
+            $"A service key object was expected, but the input is a {input.GetType().Name}.");
+    }
+
+    private static JToken FromValue(object? value, int depth)
+    {
+        if (depth > 32)
+        {
+            throw new CertIntegrationException(ErrorIds.LimitExceeded, ErrorCategory.LimitsExceeded, "The service key object is nested too deeply.");
+        }
+
+        object? v = value is PSObject pso ? pso.BaseObject : value;
+        switch (v)
+        {
+            case null:
+                return JValue.CreateNull();
+            case string s:
+                return new JValue(s);
+            case IDictionary dict:
+            {
+                var o = new JObject();
+                foreach (DictionaryEntry e in dict)
+                {
+                    o[Convert.ToString(e.Key, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty] = FromValue(e.Value, depth + 1);
+                }
+
+                return o;
+            }
+
+            case PSCustomObject:
+            {
+                var o = new JObject();
+                foreach (PSPropertyInfo p in ((PSObject)value!).Properties)
+                {
+                    if (p is PSNoteProperty or PSProperty or PSAliasProperty)
+                    {
+                        o[p.Name] = FromValue(p.Value, depth + 1);
+                    }
+                }
+
+                return o;
+            }
+
+            case IEnumerable list:
+                return new JArray(list.Cast<object?>().Select(x => FromValue(x, depth + 1)));
+            case bool or int or long or double or decimal:
+                return new JValue(v);
+            default:
+                return new JValue(Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>Reads a service key into a bundle. <paramref name="verbose"/> receives non-secret notes.</summary>
+    public static CertificateBundle Read(JObject root, string source, Action<string>? verbose = null)
+    {
+        JObject creds = FindCredentials(root);
+        string? certText = GetString(creds, CertificateFields);
+        string? keyText = GetString(creds, KeyFields);
+        string? clientId = GetString(creds, "clientid", "client_id");
+        string? clientSecret = GetString(creds, "clientsecret", "client_secret");
+        string? url = GetString(creds, "url");
+        string? tokenUrl = GetString(creds, "tokenurl", "token_url");
+        string? declaredType = GetString(creds, "keytype", "key-type", "key_type", "credential-type");
+
+        if (string.IsNullOrWhiteSpace(certText))
+        {
+            if (!string.IsNullOrEmpty(clientSecret) || (clientId is not null && keyText is null))
+            {
+                throw new CertIntegrationException(ErrorIds.ServiceKeyIsClientSecret, ErrorCategory.InvalidData,
+                    $"{source} is a client-secret service key (it has clientid/clientsecret but no certificate). " +
+                    "Create a service key of key-type 'certificate' on the Process Integration Runtime instance to get a client certificate and key.");
+            }
+
+            throw new CertIntegrationException(ErrorIds.ServiceKeyNoCertificate, ErrorCategory.InvalidData,
+                $"{source} has no 'certificate' field; a Process Integration Runtime service key of key-type 'certificate' or 'certificate_external' is expected.");
+        }
+
+        PemContents certs = PemText.Read(certText!, $"{source} field 'certificate'");
+        if (certs.Certificates.Count == 0)
+        {
+            throw new CertIntegrationException(ErrorIds.PemNoCertificate, ErrorCategory.InvalidData,
+                $"{source} field 'certificate' contains no certificate block.");
+        }
+
+        var keys = new List<PrivateKeyMaterial>(certs.Keys);
+        if (!string.IsNullOrWhiteSpace(keyText))
+        {
+            PemContents keyPem = PemText.Read(keyText!, $"{source} field 'key'");
+            if (keyPem.Keys.Count == 0)
+            {
+                throw new CertIntegrationException(ErrorIds.PemNoPrivateKey, ErrorCategory.InvalidData,
+                    $"{source} field 'key' contains no private key block.");
+            }
+
+            keys.AddRange(keyPem.Keys);
+        }
+
+        List<ChainBuilder.Chain> chains = ChainBuilder.Build(certs.Certificates, keys, out var unmatched);
+        ChainBuilder.Chain chain;
+        if (unmatched.Count > 0)
+        {
+            X509Certificate2 leaf = ToX509(chains.First().Leaf);
+            throw new CertIntegrationException(ErrorIds.KeyCertificateMismatch, ErrorCategory.InvalidData,
+                $"{source}: the private key in field 'key' does not belong to the certificate '{leaf.Subject}' (thumbprint {leaf.Thumbprint}). " +
+                "The fields were probably taken from two different service keys.");
+        }
+
+        List<ChainBuilder.Chain> withKey = chains.Where(c => c.Key is not null).ToList();
+        if (withKey.Count > 0)
+        {
+            chain = withKey[0];
+        }
+        else if (chains.Count == 1)
+        {
+            chain = chains[0];
+        }
+        else
+        {
+            throw new CertIntegrationException(ErrorIds.MultipleLeafCertificates, ErrorCategory.InvalidData,
+                $"{source} field 'certificate' holds {chains.Count} unrelated certificates ({string.Join("; ", chains.Select(c => c.Leaf.SubjectDN.ToString()))}); a service key holds one client certificate with its chain.");
+        }
+
+        var bundle = new CertificateBundle(chain.Certificates.Select(ToX509).ToList(), chain.Key)
+        {
+            ClientId = clientId,
+            Url = url,
+            TokenUrl = tokenUrl,
+        };
+        bundle.KeyType = !string.IsNullOrWhiteSpace(declaredType) ? declaredType : bundle.HasPrivateKey ? "certificate" : "certificate_external";
+        if (!bundle.HasPrivateKey)
+        {
+            verbose?.Invoke($"{source}: no private key in the service key (key-type certificate_external); the bundle has HasPrivateKey = False and can be exported or inspected, but not used for mTLS or a PFX.");
+        }
+
+        return bundle;
+    }
+
+    internal static X509Certificate2 ToX509(Org.BouncyCastle.X509.X509Certificate cert) => new(cert.GetEncoded());
+
+    private static JObject FindCredentials(JObject root)
+    {
+        JObject current = root;
+        for (int i = 0; i < 3; i++)
+        {
+            if (GetToken(current, "certificate") is not null || GetToken(current, "clientid") is not null)
+            {
+                return current;
+            }
+
+            if (GetToken(current, "oauth") is JObject oauth)
+            {
+                current = oauth;
+            }
+            else if (GetToken(current, "credentials") is JObject credentials)
+            {
+                current = credentials;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        return current;
+    }
+
+    private static JToken? GetToken(JObject obj, string name) => obj.GetValue(name, StringComparison.OrdinalIgnoreCase);
+
+    private static string? GetString(JObject obj, params string[] names)
+    {
+        foreach (string n in names)
+        {
+            JToken? t = GetToken(obj, n);
+            if (t is null || t.Type == JTokenType.Null)
+            {
+                continue;
+            }
+
+            return t.Type == JTokenType.String ? (string?)t : t.ToString(Formatting.None);
+        }
+
+        return null;
+    }
+
+    private static CertIntegrationException NotJson(string source, string why) =>
+        new(ErrorIds.ServiceKeyNotJson, ErrorCategory.InvalidData, $"{source} is not a JSON service key: {why}.");
+}
