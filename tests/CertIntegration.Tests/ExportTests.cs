@@ -91,6 +91,8 @@ public class ExportTests
         AssertClean(r);
         Assert.Equal(3, files.Count);
         Assert.Equal(new[] { "Leaf", "Intermediate", "Root" }, files.Select(f => Prop(f, "Role")));
+        Assert.All(files, f => Assert.Equal("CertIntegration.ExportedCertificate", f.TypeNames[0]));
+        Assert.All(files, f => Assert.Contains("System.IO.FileInfo", f.TypeNames));
         for (int i = 0; i < 3; i++)
         {
             var fi = (FileInfo)files[i].BaseObject;

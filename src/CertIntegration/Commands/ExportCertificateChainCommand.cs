@@ -21,6 +21,9 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
     private const string PathSet = "Path";
     private const string LiteralPathSet = "LiteralPath";
 
+    /// <summary>Type name on the returned FileInfo objects, for the format view (Role, Name, Subject).</summary>
+    internal const string ExportedTypeName = "CertIntegration.ExportedCertificate";
+
     private static readonly CertificateRole[] AllRoles = { CertificateRole.Leaf, CertificateRole.Intermediate, CertificateRole.Root };
 
     // Paths handed out in this call, with what went into them, so that two certificates never share a name and the
@@ -283,6 +286,7 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
             SafeFile.Write(path, bytes, overwrite: Force, ownerOnly: false);
             WriteVerbose($"Wrote '{path}': {what} '{named.Subject}', thumbprint {named.Thumbprint}, {Format}.");
             PSObject result = PSObject.AsPSObject(new FileInfo(path));
+            result.TypeNames.Insert(0, ExportedTypeName);
             result.Properties.Add(new PSNoteProperty("Role", role));
             result.Properties.Add(new PSNoteProperty("Subject", named.Subject));
             result.Properties.Add(new PSNoteProperty("Thumbprint", named.Thumbprint));
