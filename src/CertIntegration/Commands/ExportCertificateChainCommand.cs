@@ -1,0 +1,352 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Security;
+using System.Security.Cryptography.X509Certificates;
+using CertIntegration.Internal;
+using BcX509 = Org.BouncyCastle.X509.X509Certificate;
+
+namespace CertIntegration.Commands;
+
+/// <summary>
+/// <para type="synopsis">Writes the certificates of a chain to files, one per certificate or one per chain, with names that show role and subject.</para>
+/// </summary>
+[Cmdlet(VerbsData.Export, "CertificateChain", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[OutputType(typeof(FileInfo))]
+public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
+{
+    private const string InputObjectSet = "InputObject";
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+
+    /// <summary>Type name on the returned FileInfo objects, for the format view (Role, Name, Subject).</summary>
+    internal const string ExportedTypeName = "CertIntegration.ExportedCertificate";
+
+    private static readonly CertificateRole[] AllRoles = { CertificateRole.Leaf, CertificateRole.Intermediate, CertificateRole.Root };
+
+    // Paths handed out in this call, with what went into them, so that two certificates never share a name and the
+    // same certificate piped twice (e.g. the root of two service keys from one tenant) is written once.
+    private readonly Dictionary<string, string> _reserved = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<(X509Certificate2 Certificate, object Target)> _loose = new();
+    private CertificateRole _include;
+    private string _destination = string.Empty;
+
+    /// <summary>CertificateBundle objects (ConvertFrom-ServiceKey, Import-CertificateBundle) or X509Certificate2 objects (e.g. from Cert:\CurrentUser\My).</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
+    [ValidateNotNull]
+    public PSObject[] InputObject { get; set; } = Array.Empty<PSObject>();
+
+    /// <summary>Certificate files to read; wildcards allowed.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = Array.Empty<string>();
+
+    /// <summary>Certificate files to read, taken literally.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "LP")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = Array.Empty<string>();
+
+    /// <summary>Password of a protected container file (PFX) given with -Path or -LiteralPath.</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    public SecureString? Password { get; set; }
+
+    /// <summary>Folder to write into (default: the current location). Created when missing.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Destination { get; set; }
+
+    /// <summary>Which certificates of each chain to write (default: all).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public CertificateRole[] Include { get; set; } = AllRoles;
+
+    /// <summary>File format (default Base64: PEM-armoured .cer with CRLF, as Windows and STRUST import it).</summary>
+    [Parameter]
+    public CertificateExportFormat Format { get; set; } = CertificateExportFormat.Base64;
+
+    /// <summary>Overwrite existing files.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        _include = Include.Aggregate(CertificateRole.None, (a, r) => a | r);
+        if (_include == CertificateRole.None)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Include names no role; give Leaf, Intermediate and/or Root."), "IncludeEmpty", ErrorCategory.InvalidArgument, Include));
+        }
+
+        _destination = Destination is null
+            ? SessionState.Path.CurrentFileSystemLocation.ProviderPath
+            : ResolveDestination(Destination);
+
+        if (File.Exists(_destination))
+        {
+            ThrowTerminatingError(new ErrorRecord(new IOException($"The destination '{_destination}' is a file; give a folder."), ExportErrorIds.DestinationNotFolder, ErrorCategory.InvalidArgument, Destination));
+        }
+
+        if (!Directory.Exists(_destination) && ShouldProcess(_destination, "Create folder"))
+        {
+            try
+            {
+                Directory.CreateDirectory(_destination);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
+            {
+                ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.FileWriteFailed, ErrorCategory.WriteError, Destination));
+            }
+        }
+    }
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == InputObjectSet)
+        {
+            foreach (PSObject item in InputObject)
+            {
+                ProcessInput(item);
+            }
+
+            return;
+        }
+
+        foreach (string file in ResolveFiles(ParameterSetName == PathSet ? Path : LiteralPath, ParameterSetName == LiteralPathSet))
+        {
+            ExportFile(file, file);
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (_loose.Count == 0)
+        {
+            return;
+        }
+
+        // Loose certificates are grouped into chains, so that a piped leaf, intermediate and root get their roles.
+        List<ChainBuilder.Chain> chains = ChainBuilder.Build(_loose.Select(l => new BcX509(l.Certificate.RawData)).ToList(), Array.Empty<PrivateKeyMaterial>(), out _);
+        WriteVerbose($"{_loose.Count} piped certificate(s) form {chains.Count} chain(s).");
+        foreach (ChainBuilder.Chain chain in chains)
+        {
+            List<X509Certificate2> certs = chain.Certificates.Select(ServiceKeyReader.ToX509).ToList();
+            object target = _loose.FirstOrDefault(l => l.Certificate.Thumbprint == certs[0].Thumbprint).Target ?? certs[0];
+            Export(certs, target);
+        }
+
+        _loose.Clear();
+    }
+
+    private void ProcessInput(PSObject? item)
+    {
+        switch (item?.BaseObject)
+        {
+            case null:
+                return;
+            case CertificateBundle bundle:
+                Export(bundle.Chain, bundle);
+                return;
+            case X509Certificate2 cert:
+                _loose.Add((cert, cert));
+                return;
+            case FileInfo file:
+                ExportFile(file.FullName, file);
+                return;
+            default:
+                WriteFailure(new CertIntegrationException(ExportErrorIds.InputNotCertificate, ErrorCategory.InvalidArgument,
+                    $"Export-CertificateChain takes CertificateBundle or X509Certificate2 objects, or certificate files; got {item.BaseObject.GetType().FullName}."), item);
+                return;
+        }
+    }
+
+    private void ExportFile(string path, object target)
+    {
+        try
+        {
+            foreach (CertificateBundle bundle in ReadBundles(path))
+            {
+                Export(bundle.Chain, target);
+            }
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            WriteFailure(ex, target);
+        }
+    }
+
+    /// <summary>
+    /// Reads the chains of a certificate file. Today: PEM (any number of certificates; keys in it are ignored) and
+    /// single DER certificates, grouped into chains.
+    /// TODO(lead): after merging the ContainerReader branch, replace the body with
+    /// <c>return ContainerReader.ReadFile(path, Password, WriteVerbose);</c> to add PFX, P7B and the rest.
+    /// </summary>
+    private IReadOnlyList<CertificateBundle> ReadBundles(string path)
+    {
+        string ext = System.IO.Path.GetExtension(path).ToLowerInvariant();
+        if (ext is ".pfx" or ".p12" or ".p7b" or ".p7c" or ".jks" or ".keystore")
+        {
+            throw new CertIntegrationException(ExportErrorIds.ContainerFormatUnsupported, ErrorCategory.NotImplemented,
+                $"'{path}' is a {ext} container; Export-CertificateChain reads PEM and DER files directly. Use Import-CertificateBundle '{path}' | Export-CertificateChain.");
+        }
+
+        WriteVerbose($"Reading certificates from '{path}'.");
+        IReadOnlyList<BcX509> certs = CertificateFile.Read(path);
+        return ChainBuilder.Build(certs, Array.Empty<PrivateKeyMaterial>(), out _)
+            .Select(c => new CertificateBundle(c.Certificates.Select(ServiceKeyReader.ToX509).ToList(), null) { Source = path })
+            .ToList();
+    }
+
+    private void Export(IReadOnlyList<X509Certificate2> chain, object target)
+    {
+        CertificateRole[] roles = CertificateExport.Roles(chain);
+        List<int> selected = Enumerable.Range(0, chain.Count).Where(i => (_include & roles[i]) != 0).ToList();
+        if (selected.Count == 0)
+        {
+            WriteVerbose($"'{chain[0].Subject}': the chain has no {_include} certificate; nothing written.");
+            return;
+        }
+
+        switch (Format)
+        {
+            case CertificateExportFormat.PemBundle:
+            case CertificateExportFormat.P7b:
+            {
+                List<byte[]> ders = selected.Select(i => chain[i].RawData).ToList();
+                CertificateRole role = selected.Aggregate(CertificateRole.None, (a, i) => a | roles[i]);
+                X509Certificate2 first = chain[selected[0]];
+                bool p7b = Format == CertificateExportFormat.P7b;
+                byte[] bytes = p7b ? CertificateExport.ToP7b(ders) : System.Text.Encoding.ASCII.GetBytes(CertificateExport.ToPemBundle(ders));
+                string prefix = selected.Count == 1 ? RoleName(role) : "chain";
+                string identity = string.Join(",", selected.Select(i => chain[i].Thumbprint));
+                WriteItem(prefix, first, p7b ? ".p7b" : ".pem", identity, bytes, role, null, target, $"{selected.Count} certificate(s)");
+                break;
+            }
+
+            default:
+                foreach (int i in selected)
+                {
+                    X509Certificate2 cert = chain[i];
+                    byte[] der = cert.RawData;
+                    string? text = null;
+                    byte[] bytes;
+                    string ext;
+                    switch (Format)
+                    {
+                        case CertificateExportFormat.Der:
+                            bytes = der;
+                            ext = ".cer";
+                            break;
+                        case CertificateExportFormat.Pem:
+                            bytes = System.Text.Encoding.ASCII.GetBytes(CertificateExport.ToPem(der));
+                            ext = ".pem";
+                            break;
+                        case CertificateExportFormat.SingleLine:
+                            text = CertificateExport.ToSingleLine(der);
+                            bytes = System.Text.Encoding.ASCII.GetBytes(text);
+                            ext = ".txt";
+                            break;
+                        default:
+                            bytes = CertificateExport.ToBase64Cer(der);
+                            ext = ".cer";
+                            break;
+                    }
+
+                    WriteItem(RoleName(roles[i]), cert, ext, cert.Thumbprint, bytes, roles[i], text, target, $"{roles[i]} certificate");
+                }
+
+                break;
+        }
+    }
+
+    private void WriteItem(string prefix, X509Certificate2 named, string ext, string identity, byte[] bytes, CertificateRole role, string? text, object target, string what)
+    {
+        try
+        {
+            string? path = Reserve(prefix + "-" + CertificateNames.SafeFileName(CertificateNames.CommonName(named)), ext, identity, named.Thumbprint);
+            if (path is null)
+            {
+                WriteVerbose($"'{named.Subject}' ({what}) was already written in this call; skipped.");
+                return;
+            }
+
+            if (File.Exists(path) && !Force)
+            {
+                throw new CertIntegrationException(ErrorIds.FileExists, ErrorCategory.ResourceExists, $"The file '{path}' already exists. Use -Force to overwrite it.");
+            }
+
+            if (!ShouldProcess(path, $"Write {what} '{named.Subject}' as {Format}"))
+            {
+                return;
+            }
+
+            SafeFile.Write(path, bytes, overwrite: Force, ownerOnly: false);
+            WriteVerbose($"Wrote '{path}': {what} '{named.Subject}', thumbprint {named.Thumbprint}, {Format}.");
+            PSObject result = PSObject.AsPSObject(new FileInfo(path));
+            result.TypeNames.Insert(0, ExportedTypeName);
+            result.Properties.Add(new PSNoteProperty("Role", role));
+            result.Properties.Add(new PSNoteProperty("Subject", named.Subject));
+            result.Properties.Add(new PSNoteProperty("Thumbprint", named.Thumbprint));
+            if (text is not null)
+            {
+                result.Properties.Add(new PSNoteProperty("Text", text));
+            }
+
+            WriteObject(result);
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            WriteFailure(ex, target);
+        }
+    }
+
+    /// <summary>
+    /// A path for <paramref name="stem"/> + <paramref name="ext"/> that no other content took in this call: the plain
+    /// name, then the name with a short thumbprint suffix, then the full thumbprint. Null when this very content
+    /// already went to a file in this call.
+    /// </summary>
+    private string? Reserve(string stem, string ext, string identity, string thumbprint)
+    {
+        string thumb = thumbprint.ToLowerInvariant();
+        string[] candidates = { stem + ext, stem + "-" + thumb.Substring(0, Math.Min(8, thumb.Length)) + ext, stem + "-" + thumb + ext };
+        for (int n = 0; ; n++)
+        {
+            string name = n < candidates.Length ? candidates[n] : stem + "-" + thumb + "-" + (n - candidates.Length + 2) + ext;
+            string path = System.IO.Path.Combine(_destination, name);
+            if (!_reserved.TryGetValue(path, out string? owner))
+            {
+                _reserved[path] = identity;
+                return path;
+            }
+
+            if (owner == identity)
+            {
+                return null;
+            }
+        }
+    }
+
+    private static string RoleName(CertificateRole role) => role.ToString().ToLowerInvariant();
+
+    private string ResolveDestination(string destination)
+    {
+        try
+        {
+            string resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(destination, out ProviderInfo provider, out _);
+            if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
+            {
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException($"'{destination}' is not a file-system path."), "PathNotFileSystem", ErrorCategory.InvalidArgument, destination));
+            }
+
+            return resolved;
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or ItemNotFoundException)
+        {
+            ThrowTerminatingError(new ErrorRecord(ex, "PathInvalid", ErrorCategory.InvalidArgument, destination));
+            throw; // not reached
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using System.Security;
+using System.Text;
+using CertIntegration.Internal;
+
+namespace CertIntegration.Commands;
+
+/// <summary>
+/// <para type="synopsis">Writes the private key of a bundle to a PEM file that only the owner can read.</para>
+/// </summary>
+[Cmdlet(VerbsData.Export, "PrivateKey", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(FileInfo))]
+public sealed class ExportPrivateKeyCommand : CertIntegrationCmdlet
+{
+    private readonly HashSet<string> _written = new(StringComparer.OrdinalIgnoreCase);
+    private string _outFile = string.Empty;
+
+    /// <summary>A bundle with a private key, e.g. from ConvertFrom-ServiceKey.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public CertificateBundle? InputObject { get; set; }
+
+    /// <summary>The key file to write.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [Alias("Path", "FilePath")]
+    [ValidateNotNullOrEmpty]
+    public string OutFile { get; set; } = string.Empty;
+
+    /// <summary>Pkcs8 (default: BEGIN PRIVATE KEY) or Pkcs1 (BEGIN RSA PRIVATE KEY; BEGIN EC PRIVATE KEY for EC keys).</summary>
+    [Parameter]
+    public PrivateKeyFormat Format { get; set; } = PrivateKeyFormat.Pkcs8;
+
+    /// <summary>Encrypts the key (PKCS#8 only): BEGIN ENCRYPTED PRIVATE KEY, AES-256-CBC with PBKDF2-HMAC-SHA256.</summary>
+    [Parameter]
+    public SecureString? Password { get; set; }
+
+    /// <summary>Overwrite an existing file.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        if (Password is not null && Password.Length == 0)
+        {
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("The password is empty. Leave out -Password for an unencrypted key file."), ErrorIds.PasswordEmpty, ErrorCategory.InvalidArgument, null));
+        }
+
+        if (Password is not null && Format == PrivateKeyFormat.Pkcs1)
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException("-Password works with -Format Pkcs8 only. Traditional PEM encryption of PKCS#1 keys (Proc-Type/DEK-Info) derives its key with a single MD5 round and is weak; write an encrypted PKCS#8 key instead, or an unencrypted PKCS#1 key without -Password."),
+                ExportErrorIds.PasswordWithPkcs1, ErrorCategory.InvalidArgument, null));
+        }
+
+        _outFile = ResolveOutputPath(OutFile);
+    }
+
+    protected override void ProcessRecord()
+    {
+        CertificateBundle? bundle = InputObject;
+        if (bundle is null)
+        {
+            return;
+        }
+
+        try
+        {
+            Write(bundle);
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            WriteFailure(ex, bundle);
+        }
+    }
+
+    private void Write(CertificateBundle bundle)
+    {
+        if (bundle.Key is null)
+        {
+            throw new CertIntegrationException(ErrorIds.BundleHasNoPrivateKey, ErrorCategory.InvalidData,
+                $"The bundle '{bundle.Subject}' has no private key. A certificate_external service key holds only the certificate; the key stays with whoever created it.");
+        }
+
+        PrivateKeyMaterial.EnsureMatches(bundle.Key, bundle.Certificate);
+        if (!_written.Add(_outFile))
+        {
+            throw new CertIntegrationException(ErrorIds.OutputPathAmbiguous, ErrorCategory.InvalidArgument,
+                $"More than one bundle would write its key to '{_outFile}'. Export one bundle per file.");
+        }
+
+        if (File.Exists(_outFile) && !Force)
+        {
+            throw new CertIntegrationException(ErrorIds.FileExists, ErrorCategory.ResourceExists, $"The file '{_outFile}' already exists. Use -Force to overwrite it.");
+        }
+
+        string what = Password is null ? Format.ToString() : "encrypted " + Format;
+        if (!ShouldProcess(_outFile, $"Write the {bundle.Key.Algorithm} private key of '{bundle.Subject}' ({what}, readable by the owner only)"))
+        {
+            return;
+        }
+
+        string pem;
+        using (PasswordChars? pw = PasswordChars.From(Password))
+        {
+            pem = CertificateExport.KeyToPem(bundle.Key, Format, pw?.Chars);
+        }
+
+        SafeFile.Write(_outFile, Encoding.ASCII.GetBytes(pem), overwrite: Force, ownerOnly: true);
+        WriteVerbose($"Wrote '{_outFile}': {bundle.Key.Algorithm} {bundle.Key.KeySize}-bit private key, {what}.");
+        WriteObject(new FileInfo(_outFile));
+    }
+}
