@@ -87,6 +87,8 @@ public static class AboutText
     {
         var para = new List<string>();
         bool first = true;
+        bool lastWasItem = false;
+        bool blankSinceItem = false;
 
         void Separate()
         {
@@ -107,8 +109,17 @@ public static class AboutText
 
             string text = MarkdownReader.Inline(string.Join(" ", para));
             para.Clear();
-            Separate();
-            if (MarkdownReader.IsListItem(text))
+            bool isItem = MarkdownReader.IsListItem(text);
+
+            // Items of one list stay together; a blank line in the markdown still separates them.
+            if (!(isItem && lastWasItem && !blankSinceItem))
+            {
+                Separate();
+            }
+
+            lastWasItem = isItem;
+            blankSinceItem = false;
+            if (isItem)
             {
                 int marker = text.IndexOf(' ') + 1;
                 Wrap(text.Substring(marker), 4, 4 + marker, text.Substring(0, marker), sb);
@@ -131,15 +142,18 @@ public static class AboutText
             {
                 case BlockKind.Blank:
                     Flush();
+                    blankSinceItem = true;
                     break;
                 case BlockKind.Heading:
                     Flush();
+                    lastWasItem = false;
                     Separate();
                     sb.Append("    ").Append(b.Text).Append('\n');
                     sb.Append("    ").Append(new string('-', Math.Min(b.Text.Length, Width - 4))).Append('\n');
                     break;
                 case BlockKind.Fence:
                     Flush();
+                    lastWasItem = false;
                     Separate();
                     foreach (string l in b.Text.Split('\n'))
                     {
