@@ -177,7 +177,29 @@ public static class Checker
 
     private static void CheckSyntax(CommandDoc doc, CmdletInfo cmdlet, List<CmdletParameter> expected, List<string> codeSets, Problems p)
     {
-        var wanted = codeSets.Count == 0 ? new List<string> { CmdletMetadata.AllSets } : codeSets;
+        if (codeSets.Count == 0)
+        {
+            // One parameter set: the syntax block may be named or not, as long as there is exactly one.
+            if (doc.Syntax.Count != 1)
+            {
+                p.Error(doc.Syntax.Count > 1 ? doc.Syntax[1].SourceLine : 0, $"{cmdlet.Name} has one parameter set, so SYNTAX takes exactly one code block (found {doc.Syntax.Count}).");
+            }
+
+            foreach (SyntaxSet s in doc.Syntax)
+            {
+                CheckSyntaxParameters(s, expected, p, _ => true);
+            }
+
+            return;
+        }
+
+        // A default set that no parameter names on its own (DefaultParameterSetName = "Default") is a set too.
+        var wanted = new List<string>(codeSets);
+        if (cmdlet.DefaultSet is { Length: > 0 } ds && !wanted.Contains(ds, StringComparer.OrdinalIgnoreCase))
+        {
+            wanted.Add(ds);
+        }
+
         foreach (string set in wanted)
         {
             if (!doc.Syntax.Any(s => string.Equals(s.Name, set, StringComparison.OrdinalIgnoreCase)))
@@ -204,16 +226,21 @@ public static class Checker
                     : $"'### {s.Name}' is not the default parameter set ({cmdlet.DefaultSet}); drop '(Default)'.");
             }
 
-            var inSet = expected.Where(cp => cp.Sets.Any(u => u.Set == CmdletMetadata.AllSets || string.Equals(u.Set, s.Name, StringComparison.OrdinalIgnoreCase))).Select(cp => cp.Name).ToList();
-            foreach (string missing in inSet.Where(n => !s.ParameterNames.Contains(n, StringComparer.OrdinalIgnoreCase)))
-            {
-                p.Error(s.SourceLine, $"The syntax of '{s.Name}' leaves out -{missing}.");
-            }
+            CheckSyntaxParameters(s, expected, p, u => u.Set == CmdletMetadata.AllSets || string.Equals(u.Set, s.Name, StringComparison.OrdinalIgnoreCase));
+        }
+    }
 
-            foreach (string extra in s.ParameterNames.Where(n => !inSet.Contains(n, StringComparer.OrdinalIgnoreCase)))
-            {
-                p.Error(s.SourceLine, $"The syntax of '{s.Name}' names -{extra}, which is not in that parameter set.");
-            }
+    private static void CheckSyntaxParameters(SyntaxSet s, List<CmdletParameter> expected, Problems p, Func<ParameterSetUse, bool> inThisSet)
+    {
+        var inSet = expected.Where(cp => cp.Sets.Any(inThisSet)).Select(cp => cp.Name).ToList();
+        foreach (string missing in inSet.Where(n => !s.ParameterNames.Contains(n, StringComparer.OrdinalIgnoreCase)))
+        {
+            p.Error(s.SourceLine, $"The syntax of '{s.Name}' leaves out -{missing}.");
+        }
+
+        foreach (string extra in s.ParameterNames.Where(n => !inSet.Contains(n, StringComparer.OrdinalIgnoreCase)))
+        {
+            p.Error(s.SourceLine, $"The syntax of '{s.Name}' names -{extra}, which is not in that parameter set.");
         }
     }
 }
