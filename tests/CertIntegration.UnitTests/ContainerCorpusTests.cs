@@ -145,6 +145,7 @@ public class ContainerCorpusTests
         Assert.Equal(1, byFile["bc-csharp/jks-embedded/Test2.jks"].Keys);
         Assert.Equal(ImportErrorIds.KeyStorePasswordIncorrect, byFile["bc-csharp/jks-embedded/Test1.jks"].ErrorId); // key password differs from the store's
         Assert.Equal(ErrorIds.LimitExceeded, byFile["pyca-cryptography/PKCS8/enc-rsa-pkcs8-pbkdf2-0iter.pem"].ErrorId);
+        Assert.Equal(ErrorIds.LimitExceeded, byFile["boringssl/rsa/test/rsa16384.pem"].ErrorId); // BouncyCastle would spend ~25 s checking the modulus
         Assert.Equal(3, byFile["boringssl/pkcs7/test/nss.p7c"].Certificates);
         Assert.Equal(1, byFile["boringssl/pkcs7/test/windows.p7c"].Certificates);
         Assert.Equal(ImportErrorIds.ContainerHasNoCertificate, byFile["boringssl/pkcs7/test/openssl_crl.p7c"].ErrorId);
