@@ -72,6 +72,20 @@ public class ImportTests
         Assert.Contains(r.Verbose, v => v.Contains("PEM", StringComparison.Ordinal));
     }
 
+    [SkippableFact]
+    public void EncryptedPemKeyOpensWithThePassword()
+    {
+        Skip.IfNot(Tools.Exists("openssl"), "openssl is not installed");
+        using var tmp = new TempDir();
+        WriteChainAndKey(tmp);
+        ToolResult t = Tools.OpenSsl("pkcs8", "-topk8", "-in", tmp.File("key.pem"), "-v2", "aes-256-cbc", "-passout", "pass:" + Pw, "-out", tmp.File("enc.pem"));
+        Assert.True(t.ExitCode == 0, t.All);
+        string path = tmp.Write("client.pem", Pki.ChainPem() + File.ReadAllText(tmp.File("enc.pem")));
+        AssertFullChain(Single(Import("Import-CertificateBundle $args[0] -Password $pw", path)), key: true);
+        Assert.Equal("PrivateKeyPasswordRequired", Assert.Single(Import("Import-CertificateBundle $args[0]", path).ErrorIds));
+        Assert.Equal("PrivateKeyPasswordIncorrect", Assert.Single(Import("Import-CertificateBundle $args[0] -Password $wrongpw", path).ErrorIds));
+    }
+
     [Fact]
     public void DerCertificateIsRecognisedWhateverItsExtension()
     {

@@ -56,7 +56,12 @@ internal static class ContainerReader
         {
             throw;
         }
-        catch (Exception ex) when (Pkcs12Reader.IsFormatError(ex) || ex is CryptographicException or EndOfStreamException)
+        catch (Org.BouncyCastle.Security.SecurityUtilityException ex)
+        {
+            throw new CertIntegrationException(ErrorIds.UnsupportedAlgorithm, ErrorCategory.NotImplemented,
+                $"{label} uses an algorithm that is not supported ({ex.Message}).", ex);
+        }
+        catch (Exception ex) when (Pkcs12Reader.IsFormatError(ex) || ex is CryptographicException or EndOfStreamException or Org.BouncyCastle.Crypto.CryptoException)
         {
             throw Asn1Guard.Corrupt(label, $"it could not be read ({ex.GetType().Name}: {ex.Message})", ex);
         }
