@@ -1,0 +1,93 @@
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Security;
+using CertIntegration.Internal;
+
+namespace CertIntegration.Commands;
+
+/// <summary>
+/// <para type="synopsis">Reads certificates, chains and private keys from files of any common container format.</para>
+/// <para type="description">The format is recognised from the bytes: PEM, DER certificate, PKCS#7 (.p7b/.p7c),
+/// PKCS#12 (.pfx/.p12), Java keystore (JKS) or service key JSON. Each leaf certificate becomes one bundle with its
+/// chain and, when the file holds it, its private key.</para>
+/// </summary>
+[Cmdlet(VerbsData.Import, "CertificateBundle", DefaultParameterSetName = PathSet)]
+[OutputType(typeof(CertificateBundle))]
+public sealed class ImportCertificateBundleCommand : CertIntegrationCmdlet
+{
+    private const string PathSet = "Path";
+    private const string LiteralPathSet = "LiteralPath";
+    private const string Activity = "Importing certificate bundles";
+
+    private int _filesDone;
+
+    /// <summary>Files to read; wildcards allowed.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true)]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[] Path { get; set; } = Array.Empty<string>();
+
+    /// <summary>Files to read, taken literally; binds the output of Get-ChildItem.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "LP", "FullName")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = Array.Empty<string>();
+
+    /// <summary>Password of PKCS#12 files, Java keystores and encrypted private keys.</summary>
+    [Parameter]
+    public SecureString? Password { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        bool literal = ParameterSetName == LiteralPathSet;
+        List<string> files = ResolveFiles(literal ? LiteralPath : Path, literal);
+        for (int i = 0; i < files.Count; i++)
+        {
+            string file = files[i];
+            ShowProgress(file, i, files.Count);
+            try
+            {
+                WriteVerbose($"Reading '{file}'.");
+                IReadOnlyList<CertificateBundle> bundles = ContainerReader.ReadFile(file, Password, WriteVerbose);
+                foreach (CertificateBundle bundle in bundles)
+                {
+                    WriteVerbose($"'{file}': {bundle.Subject}, {bundle.ChainLength} certificate(s), private key: {bundle.HasPrivateKey}, expires {bundle.NotAfter:u}.");
+                    WriteObject(bundle);
+                }
+            }
+            catch (Exception ex) when (ex is not PipelineStoppedException)
+            {
+                WriteFailure(ex, file);
+            }
+
+            _filesDone++;
+        }
+
+        if (files.Count > 1)
+        {
+            Progress(1, Activity, files.Count, files.Count, "Done");
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (_filesDone > 1)
+        {
+            WriteProgress(new ProgressRecord(1, Activity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
+    }
+
+    private void ShowProgress(string file, int index, int count)
+    {
+        if (count > 1)
+        {
+            Progress(1, Activity, index, count, $"{file} ({index + 1} of {count})");
+        }
+        else if (_filesDone > 0)
+        {
+            // Files arriving one by one through the pipeline: the total is unknown, so show a running count.
+            WriteProgress(new ProgressRecord(1, Activity, $"{file} (file {_filesDone + 1})") { PercentComplete = -1 });
+        }
+    }
+}
