@@ -178,27 +178,8 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
         }
     }
 
-    /// <summary>
-    /// Reads the chains of a certificate file. Today: PEM (any number of certificates; keys in it are ignored) and
-    /// single DER certificates, grouped into chains.
-    /// TODO(lead): after merging the ContainerReader branch, replace the body with
-    /// <c>return ContainerReader.ReadFile(path, Password, WriteVerbose);</c> to add PFX, P7B and the rest.
-    /// </summary>
-    private IReadOnlyList<CertificateBundle> ReadBundles(string path)
-    {
-        string ext = System.IO.Path.GetExtension(path).ToLowerInvariant();
-        if (ext is ".pfx" or ".p12" or ".p7b" or ".p7c" or ".jks" or ".keystore")
-        {
-            throw new CertIntegrationException(ExportErrorIds.ContainerFormatUnsupported, ErrorCategory.NotImplemented,
-                $"'{path}' is a {ext} container; Export-CertificateChain reads PEM and DER files directly. Use Import-CertificateBundle '{path}' | Export-CertificateChain.");
-        }
-
-        WriteVerbose($"Reading certificates from '{path}'.");
-        IReadOnlyList<BcX509> certs = CertificateFile.Read(path);
-        return ChainBuilder.Build(certs, Array.Empty<PrivateKeyMaterial>(), out _)
-            .Select(c => new CertificateBundle(c.Certificates.Select(ServiceKeyReader.ToX509).ToList(), null) { Source = path })
-            .ToList();
-    }
+    /// <summary>Reads every bundle of a certificate container (PEM, DER, PKCS#7, PKCS#12, JKS, service key).</summary>
+    private IReadOnlyList<CertificateBundle> ReadBundles(string path) => ContainerReader.ReadFile(path, Password, WriteVerbose);
 
     private void Export(IReadOnlyList<X509Certificate2> chain, object target)
     {

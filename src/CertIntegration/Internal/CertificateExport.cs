@@ -29,7 +29,6 @@ internal static class ExportErrorIds
     public const string DestinationNotFolder = nameof(DestinationNotFolder);
     public const string PasswordWithPkcs1 = nameof(PasswordWithPkcs1);
     public const string PrivateKeyFormatUnsupported = nameof(PrivateKeyFormatUnsupported);
-    public const string ContainerFormatUnsupported = nameof(ContainerFormatUnsupported);
 }
 
 /// <summary>
