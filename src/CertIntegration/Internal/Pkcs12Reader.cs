@@ -384,13 +384,22 @@ internal sealed class Pkcs12Reader
         }
 
         ICipherParameters parameters;
+        bool pbes2 = alg.Algorithm.Equals(PkcsObjectIdentifiers.IdPbeS2);
+        char[] chars = pbes2 ? PasswordEncoding.ForPbes2(v.Chars) : v.Chars;
         try
         {
-            parameters = PbeUtilities.GenerateCipherParameters(alg, v.Chars, v.WrongZero);
+            parameters = PbeUtilities.GenerateCipherParameters(alg, chars, v.WrongZero);
         }
         catch (Exception ex) when (ex is SecurityUtilityException or NotSupportedException)
         {
             throw Unsupported(alg, ex);
+        }
+        finally
+        {
+            if (pbes2)
+            {
+                Array.Clear(chars, 0, chars.Length);
+            }
         }
 
         if (parameters is null)
