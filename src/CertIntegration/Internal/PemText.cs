@@ -45,6 +45,12 @@ internal static class PemText
         @"-{3,}\s*(?:BEGIN|END)\s+[A-Z0-9][A-Z0-9 ]*?\s*-{3,}",
         RegexOptions.CultureInvariant);
 
+    // An END line run into the next BEGIN line with no line break: "-----END X----------BEGIN Y-----". Without a split,
+    // the END line would take all ten dashes and be reported as damaged.
+    private static readonly Regex EndRunIntoBegin = new(
+        @"(?<end>END\s+[A-Z0-9][A-Z0-9 ]*?)-{5}(?<rest>-+\s*BEGIN\s)",
+        RegexOptions.CultureInvariant);
+
     public static bool LooksLikePem(string text) => text.IndexOf("-----BEGIN", StringComparison.Ordinal) >= 0
         || text.IndexOf("----BEGIN", StringComparison.Ordinal) >= 0;
 
@@ -64,6 +70,7 @@ internal static class PemText
         s = s.Replace("\r\n", "\n").Replace('\r', '\n');
 
         // Put every armour line on a line of its own.
+        s = EndRunIntoBegin.Replace(s, m => m.Groups["end"].Value + "-----\n" + m.Groups["rest"].Value);
         s = ArmourAnywhere.Replace(s, m => "\n" + m.Value + "\n");
 
         var sb = new StringBuilder(s.Length + 16);
