@@ -92,6 +92,60 @@ internal static class ServiceKeyReader
         }
     }
 
+    /// <summary>
+    /// True when the text opens a JSON object that it does not close (braces outside strings do not balance), i.e. it
+    /// is the first lines of a document still being piped in line by line.
+    /// </summary>
+    public static bool IsInsideObject(string text)
+    {
+        int depth = 0;
+        bool inString = false;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (inString)
+            {
+                if (c == '\\')
+                {
+                    i++;
+                }
+                else if (c == '"')
+                {
+                    inString = false;
+                }
+            }
+            else if (c == '"')
+            {
+                inString = true;
+            }
+            else if (c == '{')
+            {
+                depth++;
+            }
+            else if (c == '}' && depth > 0)
+            {
+                depth--;
+            }
+        }
+
+        return depth > 0;
+    }
+
+    /// <summary>True when every non-blank line is the "Getting key ... as ..." line that cf service-key prints first.</summary>
+    public static bool IsCfPreamble(string text)
+    {
+        foreach (string line in text.Split('\n'))
+        {
+            string t = line.Trim();
+            if (t.Length > 0 && !t.StartsWith("Getting key ", StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Turns the objects ConvertFrom-Json (PSCustomObject) or a hashtable give into JSON.</summary>
     public static JObject FromPSObject(object input, int depth = 0)
     {
