@@ -265,6 +265,12 @@ internal static class ServiceKeyReader
         if (withKey.Count > 0)
         {
             chain = withKey[0];
+            if (ChainBuilder.FirstIssuedBy(chains, chain.Leaf) is { } issued)
+            {
+                X509Certificate2 leaf = ToX509(issued);
+                throw new CertIntegrationException(ErrorIds.KeyCertificateMismatch, ErrorCategory.InvalidData,
+                    $"{source}: the private key in field 'key' belongs to the CA certificate '{chain.Leaf.SubjectDN}', not to the certificate '{leaf.Subject}' (thumbprint {leaf.Thumbprint}) it issued.");
+            }
         }
         else if (chains.Count == 1)
         {
