@@ -552,6 +552,16 @@ public class ServiceKeyTests : IClassFixture<EngineFixture>
     }
 
     [Fact]
+    public void KeyOfTheIntermediateIsKeyCertificateMismatch()
+    {
+        PsResult r = _ps.Run("$args[0] | ConvertFrom-ServiceKey", Pki.ServiceKeyJson(key: Pki.Intermediate.KeyPemPkcs8));
+        Assert.Empty(r.Bundles());
+        ErrorRecord e = Assert.Single(r.Errors);
+        Assert.Equal("KeyCertificateMismatch", e.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Contains(Pki.Leaf.Thumbprint, e.Exception.Message);
+    }
+
+    [Fact]
     public void GoodBadGoodFilesGiveTwoBundlesAndOneError()
     {
         using var tmp = new TempDir();
