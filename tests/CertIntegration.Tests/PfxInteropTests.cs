@@ -54,9 +54,12 @@ public class PfxInteropTests : IClassFixture<EngineFixture>
             Pki.ServiceKeyJson(certificate: Pki.ChainPem(leaf, Pki.Intermediate, Pki.Root), key: leaf.KeyPemTraditional));
         string outFile = tmp.File(name);
         string fn = friendlyName is null ? string.Empty : " -FriendlyName $args[3]";
-        PsResult r = _ps.Run("ConvertFrom-ServiceKey -LiteralPath $args[0] | New-PfxFromPem -OutFile $args[1] -Password $pw -Encryption $args[2]" + fn,
+        PsResult r = _ps.Run("ConvertFrom-ServiceKey -LiteralPath $args[0] | New-PfxFromPem -OutFile $args[1] -Password $pw -Encryption $args[2] -Verbose" + fn,
             key, outFile, encryption, friendlyName);
         r.AssertClean();
+        Assert.DoesNotContain(Password, r.AllText);
+        EngineTestHelpers.AssertNoSecret(r, leaf.KeyPemTraditional);
+        Assert.Contains(r.Verbose, v => v.Contains(encryption, StringComparison.Ordinal));
         var fi = Assert.IsType<FileInfo>(Assert.Single(r.Output).BaseObject);
         Assert.Equal(outFile, fi.FullName);
         Assert.True(File.Exists(outFile));
@@ -403,6 +406,45 @@ public class PfxInteropTests : IClassFixture<EngineFixture>
         ErrorRecord e = r.Terminating is IContainsErrorRecord t ? t.ErrorRecord : Assert.Single(r.Errors);
         Assert.Equal("PasswordEmpty", e.FullyQualifiedErrorId.Split(',')[0]);
         Assert.Empty(r.Output);
+        AssertOnlyFiles(tmp.Path, "k.json");
+    }
+
+    [Fact]
+    public void OutFileThatIsAFolderFailsWithoutTempFiles()
+    {
+        using var tmp = new TempDir();
+        string json = tmp.Write("k.json", Pki.ServiceKeyJson());
+        string folder = Directory.CreateDirectory(tmp.File("client.pfx")).FullName;
+        foreach (string force in new[] { string.Empty, " -Force" })
+        {
+            PsResult r = _ps.Run("ConvertFrom-ServiceKey -LiteralPath $args[0] | New-PfxFromPem -OutFile $args[1] -Password $pw" + force, json, folder);
+            Assert.Empty(r.Output);
+            Assert.Contains(Assert.Single(r.ErrorIds), new[] { "FileWriteFailed", "FileExists" });
+            AssertOnlyFiles(tmp.Path, "k.json", "client.pfx");
+            Assert.Empty(Directory.GetFileSystemEntries(folder));
+        }
+    }
+
+    [Fact]
+    public void WholeCallArgumentProblemsAreTerminating()
+    {
+        using var tmp = new TempDir();
+        string json = tmp.Write("k.json", Pki.ServiceKeyJson());
+        (string Args, string Id)[] cases =
+        {
+            ("-Destination $args[1]", "DestinationNotFound"),
+            ("-OutFile $args[2] -Destination $args[3]", "OutFileAndDestination"),
+            (string.Empty, "OutFileMissing"),
+        };
+        foreach (var (extra, id) in cases)
+        {
+            PsResult r = _ps.Run("ConvertFrom-ServiceKey -LiteralPath $args[0] | New-PfxFromPem -Password $pw " + extra,
+                json, tmp.File("missing-folder"), tmp.File("a.pfx"), tmp.Path);
+            ErrorRecord e = r.Terminating is IContainsErrorRecord t ? t.ErrorRecord : Assert.Single(r.Errors);
+            Assert.Equal(id, e.FullyQualifiedErrorId.Split(',')[0]);
+            Assert.Empty(r.Output);
+        }
+
         AssertOnlyFiles(tmp.Path, "k.json");
     }
 

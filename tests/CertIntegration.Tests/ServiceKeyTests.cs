@@ -195,6 +195,42 @@ public class ServiceKeyTests : IClassFixture<EngineFixture>
     }
 
     [Fact]
+    public void CfOutputAsOneStringAndPreambleBeforeCompactJson()
+    {
+        string json = Pki.ServiceKeyJson("credentials");
+        string preamble = "Getting key cpi-key for service instance cpi as admin@example.com...";
+
+        // (cf service-key cpi cpi-key) -join "`n" | ConvertFrom-ServiceKey
+        PsResult joined = _ps.Run("$args[0] | ConvertFrom-ServiceKey", preamble + "\n\n" + json);
+        joined.AssertClean();
+        AssertDefaultBundle(Assert.Single(joined.Bundles()));
+
+        // The preamble lines, then the JSON on one line: the preamble is not a bad input of its own.
+        PsResult compact = _ps.Run("$args[0] | ConvertFrom-ServiceKey", (object)new[] { preamble, string.Empty, json.Replace("\n", string.Empty) });
+        compact.AssertClean();
+        AssertDefaultBundle(Assert.Single(compact.Bundles()));
+    }
+
+    [Fact]
+    public void CfLinesThenAWholeDocumentGiveTwoBundles()
+    {
+        var lines = ("Getting key k for service instance i as me...\n\n" + Pki.ServiceKeyJson("credentials")).Split('\n').ToList();
+        lines.Add(KeyFor(OtherRsaLeaf.Value, Pki.ChainPem(OtherRsaLeaf.Value, Pki.Intermediate, Pki.Root)).Replace("\n", string.Empty));
+        PsResult r = _ps.Run("$args[0] | ConvertFrom-ServiceKey", (object)lines.ToArray());
+        r.AssertClean();
+        Assert.Equal(new[] { Pki.Leaf.Thumbprint, OtherRsaLeaf.Value.Thumbprint }.OrderBy(t => t), r.Bundles().Select(b => b.S("Thumbprint")).OrderBy(t => t));
+    }
+
+    [Fact]
+    public void KeyInsideTheCertificateFieldIsUsed()
+    {
+        string json = Pki.ServiceKeyJson(certificate: Pki.ChainPem() + Pki.Leaf.KeyPemPkcs8, key: string.Empty);
+        PsResult r = _ps.Run("$args[0] | ConvertFrom-ServiceKey", json);
+        r.AssertClean();
+        AssertDefaultBundle(Assert.Single(r.Bundles()));
+    }
+
+    [Fact]
     public void LinesOfAPrettyPrintedFileAreReadAsOneDocument()
     {
         using var tmp = new TempDir();
