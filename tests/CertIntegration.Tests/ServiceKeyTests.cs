@@ -231,6 +231,25 @@ public class ServiceKeyTests : IClassFixture<EngineFixture>
     }
 
     [Fact]
+    public void CfOutputGivenToInputObjectAsAnArrayOfLines()
+    {
+        string[] lines = ("Getting key cpi-key for service instance cpi as admin@example.com...\n\n" + Pki.ServiceKeyJson("credentials")).Split('\n');
+        PsResult r = _ps.Run("ConvertFrom-ServiceKey -InputObject $args[0]", (object)lines);
+        r.AssertClean();
+        AssertDefaultBundle(Assert.Single(r.Bundles()));
+    }
+
+    [Fact]
+    public void UnsupportedObjectNamesItsType()
+    {
+        PsResult r = _ps.Run("42 | ConvertFrom-ServiceKey");
+        Assert.Empty(r.Bundles());
+        ErrorRecord e = Assert.Single(r.Errors);
+        Assert.Equal("ServiceKeyUnsupportedInput", e.FullyQualifiedErrorId.Split(',')[0]);
+        Assert.Contains("Int32", e.Exception.Message);
+    }
+
+    [Fact]
     public void LinesOfAPrettyPrintedFileAreReadAsOneDocument()
     {
         using var tmp = new TempDir();

@@ -111,6 +111,14 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
                 }
 
                 return;
+            case System.Collections.IList list:
+                // -InputObject (cf service-key cpi key) or -InputObject (Get-Content key.json): the lines as if piped.
+                foreach (object? item in list)
+                {
+                    ProcessInputObject(item is null ? null : PSObject.AsPSObject(item));
+                }
+
+                return;
             case FileInfo file:
                 ReadFile(file.FullName, input);
                 return;

@@ -155,7 +155,7 @@ internal static class ServiceKeyReader
         }
 
         throw new CertIntegrationException(ErrorIds.ServiceKeyUnsupportedInput, ErrorCategory.InvalidType,
-            $"A service key object was expected, but the input is a {input.GetType().Name}.");
+            $"A service key object was expected, but the input is a {((input as PSObject)?.BaseObject ?? input).GetType().Name}.");
     }
 
     private static JToken FromValue(object? value, int depth)
