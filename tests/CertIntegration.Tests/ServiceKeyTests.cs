@@ -351,6 +351,22 @@ public class ServiceKeyTests : IClassFixture<EngineFixture>
         Assert.Equal("sb-x", b.S("ClientId"));
     }
 
+    [Theory]
+    [InlineData("\"credential-type\": \"x509\",", true, "certificate")]
+    [InlineData("\"credential-type\": \"x509\",", false, "certificate_external")]
+    [InlineData("\"keytype\": \"Certificate_External\",", false, "certificate_external")]
+    [InlineData("\"key-type\": \"certificate\",", true, "certificate")]
+    public void KeyTypeIsCertificateOrCertificateExternal(string field, bool withKey, string expected)
+    {
+        string json = Pki.ServiceKeyJson("credentials", key: withKey ? null : string.Empty).Replace("\"credentials\": {\n", "\"credentials\": {\n" + field + "\n");
+        Assert.Contains(field, json);
+        PsResult r = _ps.Run("$args[0] | ConvertFrom-ServiceKey", json);
+        r.AssertClean();
+        var b = Assert.Single(r.Bundles());
+        Assert.Equal(expected, b.S("KeyType"));
+        Assert.Equal(withKey, (bool)b.P("HasPrivateKey")!);
+    }
+
     [Fact]
     public void FieldNamesAreCaseInsensitive()
     {

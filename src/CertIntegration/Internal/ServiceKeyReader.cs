@@ -288,7 +288,11 @@ internal static class ServiceKeyReader
             Url = url,
             TokenUrl = tokenUrl,
         };
-        bundle.KeyType = !string.IsNullOrWhiteSpace(declaredType) ? declaredType : bundle.HasPrivateKey ? "certificate" : "certificate_external";
+        // Only the two key types are taken as declared; other values of these fields (BTP's "credential-type": "x509")
+        // describe something else, so the type is then told by the presence of the key.
+        bundle.KeyType = declaredType?.Trim().ToLowerInvariant() is "certificate" or "certificate_external"
+            ? declaredType.Trim().ToLowerInvariant()
+            : bundle.HasPrivateKey ? "certificate" : "certificate_external";
         if (!bundle.HasPrivateKey)
         {
             verbose?.Invoke($"{source}: no private key in the service key (key-type certificate_external); the bundle has HasPrivateKey = False and can be exported or inspected, but not used for mTLS or a PFX.");
