@@ -184,3 +184,40 @@ public class KdfGuardTests
         Assert.False(asked);
     }
 }
+
+public class CompressedPointTests
+{
+    /// <summary>A certificate whose EC public key is stored as a compressed point (legal per RFC 5480, rare).</summary>
+    private static (Org.BouncyCastle.X509.X509Certificate Cert, Org.BouncyCastle.Crypto.AsymmetricCipherKeyPair Keys) CompressedEcCertificate()
+    {
+        var keys = TestPki.NewKeys(TestPki.KeyKind.EcP256);
+        var pub = (ECPublicKeyParameters)keys.Public;
+        SubjectPublicKeyInfo uncompressed = Org.BouncyCastle.X509.SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(pub);
+        var spki = new SubjectPublicKeyInfo(uncompressed.Algorithm, pub.Q.GetEncoded(true));
+        var tbs = new V3TbsCertificateGenerator();
+        tbs.SetSerialNumber(new DerInteger(BigInteger.ValueOf(9001)));
+        tbs.SetIssuer(new X509Name("CN=Compressed"));
+        tbs.SetSubject(new X509Name("CN=Compressed"));
+        tbs.SetStartDate(new Time(DateTime.UtcNow.AddDays(-1)));
+        tbs.SetEndDate(new Time(DateTime.UtcNow.AddDays(1)));
+        tbs.SetSubjectPublicKeyInfo(spki);
+        var sigAlg = new AlgorithmIdentifier(Org.BouncyCastle.Asn1.X9.X9ObjectIdentifiers.ECDsaWithSha256);
+        tbs.SetSignature(sigAlg);
+        TbsCertificateStructure t = tbs.GenerateTbsCertificate();
+        var signer = Org.BouncyCastle.Security.SignerUtilities.GetSigner("SHA256WITHECDSA");
+        signer.Init(true, keys.Private);
+        byte[] tbsDer = t.GetDerEncoded();
+        signer.BlockUpdate(tbsDer, 0, tbsDer.Length);
+        var cert = new Org.BouncyCastle.X509.X509Certificate(new X509CertificateStructure(t, sigAlg, new DerBitString(signer.GenerateSignature())));
+        return (cert, keys);
+    }
+
+    [Fact]
+    public void EcKeyMatchesACertificateWithACompressedPoint()
+    {
+        var (cert, keys) = CompressedEcCertificate();
+        Assert.Equal(33, cert.CertificateStructure.SubjectPublicKeyInfo.PublicKey.GetOctets().Length);
+        Assert.True(new PrivateKeyMaterial(keys.Private).Matches(cert));
+        Assert.False(new PrivateKeyMaterial(TestPki.NewKeys(TestPki.KeyKind.EcP256).Private).Matches(cert));
+    }
+}
