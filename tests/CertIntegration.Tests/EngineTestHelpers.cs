@@ -50,7 +50,9 @@ internal static class EngineTestHelpers
         }
     }
 
-    public static string Thumb(this Issued i) => i.Thumbprint;
+    /// <summary>SHA-1 thumbprint of a BouncyCastle certificate, in the form X509Certificate2.Thumbprint has.</summary>
+    public static string Thumbprint(this Org.BouncyCastle.X509.X509Certificate c) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA1.HashData(c.GetEncoded()));
 }
 
 /// <summary>One engine per test class: importing the module once keeps the suite fast on a shared machine.</summary>

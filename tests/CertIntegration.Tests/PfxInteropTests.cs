@@ -127,7 +127,6 @@ public class PfxInteropTests : IClassFixture<EngineFixture>
         }
 
         Assert.DoesNotContain("RC2", all, StringComparison.OrdinalIgnoreCase);
-        Assert.DoesNotContain("40", Regex.Match(all, "RC2[^\n]*").Value);
         Assert.Equal(3, Regex.Matches(all, "^Certificate bag", RegexOptions.Multiline).Count);
         Assert.Single(Regex.Matches(all, "^Shrouded Keybag", RegexOptions.Multiline));
         Assert.Matches(encryption == "Aes256Sha256" ? "MAC length: 32," : "MAC length: 20,", all);
@@ -310,9 +309,9 @@ public class PfxInteropTests : IClassFixture<EngineFixture>
         }
 
         string alias = Assert.Single(store.Aliases, store.IsKeyEntry);
-        AsymmetricKeyEntryCheck(store.GetKey(alias).Key, leaf);
+        AssertSameKey(store.GetKey(alias).Key, leaf);
         X509CertificateEntry[] chain = store.GetCertificateChain(alias);
-        Assert.Equal(ExpectedChain(leaf), chain.Select(e => new Issued { Certificate = e.Certificate, Keys = leaf.Keys }.Thumbprint));
+        Assert.Equal(ExpectedChain(leaf), chain.Select(e => e.Certificate.Thumbprint()));
         // The CA certificates carry no attributes, so BouncyCastle keeps them as chain certificates only, not entries.
         Assert.Single(store.Aliases);
 
@@ -321,7 +320,7 @@ public class PfxInteropTests : IClassFixture<EngineFixture>
         Assert.ThrowsAny<Exception>(() => wrong.Load(again, "wrong".ToCharArray()));
     }
 
-    private static void AsymmetricKeyEntryCheck(Org.BouncyCastle.Crypto.AsymmetricKeyParameter key, Issued leaf)
+    private static void AssertSameKey(Org.BouncyCastle.Crypto.AsymmetricKeyParameter key, Issued leaf)
     {
         Assert.True(key.IsPrivate);
         byte[] ours = Org.BouncyCastle.Pkcs.PrivateKeyInfoFactory.CreatePrivateKeyInfo(key).PrivateKeyAlgorithm.Algorithm.GetDerEncoded();
@@ -628,7 +627,7 @@ public class PfxInteropTests : IClassFixture<EngineFixture>
         }
 
         string alias = Assert.Single(store.Aliases, store.IsKeyEntry);
-        Assert.Equal(ExpectedChain(leaf), store.GetCertificateChain(alias).Select(c => new Issued { Certificate = c.Certificate, Keys = leaf.Keys }.Thumbprint));
+        Assert.Equal(ExpectedChain(leaf), store.GetCertificateChain(alias).Select(c => c.Certificate.Thumbprint()));
         Assert.DoesNotContain(KeyPassword, r.AllText);
     }
 
