@@ -171,6 +171,35 @@ public class Pkcs12WriterTests
         Assert.Throws<ArgumentException>(() => Pkcs12Writer.Build(Array.Empty<X509Certificate>(), new PrivateKeyMaterial(ec.Keys.Private), Password, PfxEncryption.Aes256Sha256, "x"));
     }
 
+    [Theory]
+    [InlineData(PfxEncryption.TripleDesSha1, "pä55wörd")]
+    [InlineData(PfxEncryption.Aes256Sha256, "pä55wörd")]
+    [InlineData(PfxEncryption.Aes256Sha256, "€uro-Paßwort ✓")]
+    [InlineData(PfxEncryption.TripleDesSha1, "€uro-Paßwort ✓")]
+    public void NonAsciiPasswordsAreReadByDotNet(PfxEncryption enc, string pw)
+    {
+        // .NET derives PBES2 keys from the UTF-8 of the password, like OpenSSL and Java.
+        byte[] pfx = Pkcs12Writer.Build(Chain, new PrivateKeyMaterial(Pki.Leaf.Keys.Private), pw.ToCharArray(), enc, "x");
+        var coll = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12Collection(pfx, pw);
+        Assert.Equal(3, coll.Count);
+        Assert.Single(coll.Cast<System.Security.Cryptography.X509Certificates.X509Certificate2>(), c => c.HasPrivateKey);
+    }
+
+    [Theory]
+    [InlineData("key-pä55")]
+    [InlineData("k€y ✓")]
+    public void NonAsciiKeyPasswordOfADotNetEncryptedPkcs8(string pw)
+    {
+        var cert = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(Pki.Leaf.Der);
+        using var rsa = System.Security.Cryptography.RSA.Create();
+        rsa.ImportFromPem(Pki.Leaf.KeyPemPkcs8);
+        string pem = rsa.ExportEncryptedPkcs8PrivateKeyPem(pw, new System.Security.Cryptography.PbeParameters(
+            System.Security.Cryptography.PbeEncryptionAlgorithm.Aes256Cbc, System.Security.Cryptography.HashAlgorithmName.SHA256, 2048));
+        PemContents c = PemText.Read(pem, "t", () => PasswordChars.FromChars(pw.ToCharArray()));
+        Assert.True(Assert.Single(c.Keys).Matches(Pki.Leaf.Certificate));
+        Assert.NotNull(cert);
+    }
+
     [Fact]
     public void DotNetReadsBothProfiles()
     {

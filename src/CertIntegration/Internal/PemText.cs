@@ -271,13 +271,18 @@ internal static class PemText
                 KdfGuard.Check(epki.EncryptionAlgorithm, source);
                 using PasswordChars pw = password?.Invoke() ?? throw PasswordRequired(source, label);
                 AsymmetricKeyParameter key;
+                char[] schemePassword = PbePassword.For(epki.EncryptionAlgorithm.Algorithm, pw.Chars);
                 try
                 {
-                    key = PrivateKeyFactory.DecryptKey(pw.Chars, epki);
+                    key = PrivateKeyFactory.DecryptKey(schemePassword, epki);
                 }
                 catch (Exception ex) when (ex is InvalidCipherTextException or IOException or ArgumentException or InvalidCastException or InvalidOperationException)
                 {
                     throw PasswordIncorrect(source, label, ex);
+                }
+                finally
+                {
+                    PbePassword.Release(schemePassword, pw.Chars);
                 }
 
                 return new PrivateKeyMaterial(key);
@@ -286,9 +291,10 @@ internal static class PemText
             if (legacyEncrypted)
             {
                 PasswordChars? pw = password?.Invoke() ?? throw PasswordRequired(source, label);
+                char[] bytePassword = PbePassword.Utf8AsChars(pw.Chars); // OpenSSL derives legacy PEM keys from the password's bytes
                 try
                 {
-                    using var reader = new PemReader(new StringReader(blockText), new FixedPassword(pw.Chars));
+                    using var reader = new PemReader(new StringReader(blockText), new FixedPassword(bytePassword));
                     return FromPemObject(reader.ReadObject(), label, source, lineNo);
                 }
                 catch (Exception ex) when (ex is InvalidCipherTextException or PemException or IOException or ArgumentException or InvalidCastException)
@@ -303,6 +309,7 @@ internal static class PemText
                 }
                 finally
                 {
+                    Array.Clear(bytePassword, 0, bytePassword.Length);
                     pw.Dispose();
                 }
             }
