@@ -340,6 +340,67 @@ public class PfxInteropTests : IClassFixture<EngineFixture>
         }
     }
 
+    [SkippableTheory]
+    [InlineData("TripleDesSha1")]
+    [InlineData("Aes256Sha256")]
+    public void NonAsciiPasswordIsReadTheSameEverywhere(string encryption)
+    {
+        Skip.IfNot(Tools.Exists("openssl"), "openssl is not installed");
+        const string pw = "pä55-wörd €";
+        using var tmp = new TempDir();
+        string json = tmp.Write("k.json", Pki.ServiceKeyJson());
+        _ps.SetVariable("unipw", PsEngine.Secure(pw));
+        PsResult r = _ps.Run("ConvertFrom-ServiceKey -LiteralPath $args[0] | New-PfxFromPem -OutFile $args[1] -Password $unipw -Encryption $args[2]", json, tmp.File("u.pfx"), encryption);
+        r.AssertClean();
+
+        Assert.Equal(3, X509CertificateLoader.LoadPkcs12CollectionFromFile(tmp.File("u.pfx"), pw, X509KeyStorageFlags.EphemeralKeySet).Count);
+        if (encryption == "TripleDesSha1")
+        {
+            // BouncyCastle's own reader turns PBES2 passwords into bytes one character each and cannot open the AES
+            // profile with a non-ASCII password (OverflowException above U+00FF); .NET and OpenSSL are the references.
+            var store = new Pkcs12StoreBuilder().Build();
+            using (FileStream fs = File.OpenRead(tmp.File("u.pfx")))
+            {
+                store.Load(fs, pw.ToCharArray());
+            }
+
+            Assert.Single(store.Aliases, store.IsKeyEntry);
+        }
+        ToolResult info = Tools.OpenSsl("pkcs12", "-info", "-noout", "-in", tmp.File("u.pfx"), "-passin", "pass:" + pw);
+        Assert.True(info.ExitCode == 0, info.All);
+        Assert.Single(Regex.Matches(info.All, "^Shrouded Keybag", RegexOptions.Multiline));
+    }
+
+    public static TheoryData<int, string> ChainLengths => new() { { 1, "TripleDesSha1" }, { 2, "Aes256Sha256" }, { 4, "TripleDesSha1" }, { 4, "Aes256Sha256" } };
+
+    private static readonly Lazy<(Issued Sub, Issued Leaf)> Deep = new(() =>
+    {
+        Issued sub = TestPki.IssueCa("CN=Pfx Sub CA,O=CertIntegration Tests", TestPki.Default.Intermediate, rsa: false);
+        return (sub, TestPki.IssueLeaf("CN=Pfx Deep Client,O=CertIntegration Tests", sub, TestPki.KeyKind.EcP256));
+    });
+
+    [SkippableTheory]
+    [MemberData(nameof(ChainLengths))]
+    public void ChainsOfOtherLengthsAreWrittenWhole(int length, string encryption)
+    {
+        Skip.IfNot(Tools.Exists("openssl"), "openssl is not installed");
+        var (sub, leaf) = Deep.Value;
+        Issued[] chain = new[] { leaf, sub, Pki.Intermediate, Pki.Root }.Take(length).ToArray();
+        using var tmp = new TempDir();
+        string json = tmp.Write("k.json", Pki.ServiceKeyJson(certificate: Pki.ChainPem(chain.Reverse().ToArray()), key: leaf.KeyPemPkcs8));
+        PsResult r = _ps.Run("ConvertFrom-ServiceKey -LiteralPath $args[0] | New-PfxFromPem -OutFile $args[1] -Password $pw -Encryption $args[2]", json, tmp.File("c.pfx"), encryption);
+        r.AssertClean();
+
+        ToolResult certs = Tools.OpenSsl("pkcs12", "-in", tmp.File("c.pfx"), "-passin", "pass:" + Password, "-nokeys");
+        Assert.True(certs.ExitCode == 0, certs.All);
+        Assert.Equal(chain.Select(i => i.Thumbprint), PemCertificates(certs.StdOut).Select(c => c.Thumbprint));
+
+        var store = new Pkcs12StoreBuilder().Build();
+        using FileStream fs = File.OpenRead(tmp.File("c.pfx"));
+        store.Load(fs, Password.ToCharArray());
+        Assert.Equal(chain.Select(i => i.Thumbprint), store.GetCertificateChain(Assert.Single(store.Aliases, store.IsKeyEntry)).Select(e => e.Certificate.Thumbprint()));
+    }
+
     // ---------------------------------------------------------------- file handling
 
     [Fact]
@@ -629,6 +690,34 @@ public class PfxInteropTests : IClassFixture<EngineFixture>
         string alias = Assert.Single(store.Aliases, store.IsKeyEntry);
         Assert.Equal(ExpectedChain(leaf), store.GetCertificateChain(alias).Select(c => c.Certificate.Thumbprint()));
         Assert.DoesNotContain(KeyPassword, r.AllText);
+    }
+
+    [SkippableTheory]
+    [InlineData("pkcs8", "rsa")]
+    [InlineData("pkcs8-3des", "rsa")]
+    [InlineData("legacy", "rsa")]
+    [InlineData("legacy", "ec")]
+    public void NonAsciiKeyPasswordFromOpenSsl(string format, string kind)
+    {
+        Skip.IfNot(Tools.Exists("openssl"), "openssl is not installed");
+        const string keyPw = "schlüssel-€";
+        using var tmp = new TempDir();
+        Issued leaf = LeafFor(kind);
+        string plain = tmp.Write("plain.key", leaf.KeyPemTraditional);
+        string keyFile = tmp.File("key.pem");
+        ToolResult made = format switch
+        {
+            "pkcs8" => Tools.OpenSsl("pkcs8", "-topk8", "-in", plain, "-out", keyFile, "-v2", "aes-256-cbc", "-passout", "pass:" + keyPw),
+            "pkcs8-3des" => Tools.OpenSsl("pkcs8", "-topk8", "-in", plain, "-out", keyFile, "-v1", "PBE-SHA1-3DES", "-passout", "pass:" + keyPw),
+            _ => Tools.OpenSsl(kind == "ec" ? "ec" : "rsa", "-in", plain, "-out", keyFile, "-aes256", "-passout", "pass:" + keyPw),
+        };
+        Assert.True(made.ExitCode == 0, made.All);
+        File.Delete(plain);
+        string cert = tmp.Write("cert.pem", Pki.ChainPem(leaf, Pki.Intermediate, Pki.Root));
+        _ps.SetVariable("unikpw", PsEngine.Secure(keyPw));
+        PsResult r = _ps.Run("New-PfxFromPem -CertificatePath $args[0] -KeyPath $args[1] -KeyPassword $unikpw -OutFile $args[2] -Password $pw", cert, keyFile, tmp.File("c.pfx"));
+        r.AssertClean();
+        Assert.Equal(leaf.Thumbprint, X509CertificateLoader.LoadPkcs12FromFile(tmp.File("c.pfx"), Password).Thumbprint);
     }
 
     [Fact]
