@@ -81,6 +81,38 @@ public class ServiceKeyTests : IClassFixture<EngineFixture>
     }
 
     [Fact]
+    public void FilesInEveryEncodingAndWithCfPreambleOrTwoDocuments()
+    {
+        using var tmp = new TempDir();
+        string json = Pki.ServiceKeyJson();
+        tmp.Write("utf16.json", System.Text.Encoding.Unicode.GetPreamble().Concat(System.Text.Encoding.Unicode.GetBytes(json)).ToArray());
+        tmp.Write("utf8bom.json", System.Text.Encoding.UTF8.GetPreamble().Concat(System.Text.Encoding.UTF8.GetBytes(json)).ToArray());
+        tmp.Write("cf.txt", "Getting key cpi-key for service instance cpi as admin@example.com...\n\n" + Pki.ServiceKeyJson("credentials"));
+        PsResult r = _ps.Run("ConvertFrom-ServiceKey -Path ([System.IO.Path]::Combine($args[0], '*'))", tmp.Path);
+        r.AssertClean();
+        Assert.Equal(3, r.Bundles().Count);
+        Assert.All(r.Bundles(), AssertDefaultBundle);
+
+        using var two = new TempDir();
+        string both = two.Write("two.json", json + "\n" + KeyFor(OtherRsaLeaf.Value, Pki.ChainPem(OtherRsaLeaf.Value, Pki.Intermediate, Pki.Root)));
+        PsResult t = _ps.Run("ConvertFrom-ServiceKey -LiteralPath $args[0]", both);
+        t.AssertClean();
+        Assert.Equal(new[] { Pki.Leaf.Thumbprint, OtherRsaLeaf.Value.Thumbprint }, t.Bundles().Select(b => b.S("Thumbprint")));
+    }
+
+    [Fact]
+    public void FolderIsAnErrorForPathAndForPipedFolderObjects()
+    {
+        using var tmp = new TempDir();
+        Directory.CreateDirectory(tmp.File("sub"));
+        PsResult r = _ps.Run("ConvertFrom-ServiceKey -LiteralPath $args[0]", tmp.File("sub"));
+        Assert.Equal("PathIsFolder", Assert.Single(r.ErrorIds));
+        PsResult p = _ps.Run("$ExecutionContext.InvokeProvider.ChildItem.Get($args[0], $false) | ConvertFrom-ServiceKey", tmp.Path);
+        Assert.Equal("PathIsFolder", Assert.Single(p.ErrorIds));
+        Assert.Empty(p.Bundles());
+    }
+
+    [Fact]
     public void PathThatMatchesNothingIsAnErrorNotSilence()
     {
         using var tmp = new TempDir();
