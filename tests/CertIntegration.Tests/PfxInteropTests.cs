@@ -554,6 +554,28 @@ public class PfxInteropTests : IClassFixture<EngineFixture>
     }
 
     [Fact]
+    public void GoodBadGoodBundlesGiveTwoFilesAndOneError()
+    {
+        using var tmp = new TempDir();
+        string keys = Directory.CreateDirectory(tmp.File("keys")).FullName;
+        string outDir = Directory.CreateDirectory(tmp.File("out")).FullName;
+        File.WriteAllText(Path.Combine(keys, "1-good.json"), Pki.ServiceKeyJson());
+        File.WriteAllText(Path.Combine(keys, "2-external.json"), Pki.ServiceKeyJson(certificate: Pki.ChainPem(EcLeaf.Value, Pki.Intermediate, Pki.Root), key: string.Empty));
+        File.WriteAllText(Path.Combine(keys, "3-good.json"), Pki.ServiceKeyJson(certificate: Pki.ChainPem(OtherLeaf.Value, Pki.Intermediate, Pki.Root), key: OtherLeaf.Value.KeyPemPkcs8));
+        PsResult r = _ps.Run("ConvertFrom-ServiceKey -Path ([System.IO.Path]::Combine($args[0], '*.json')) | New-PfxFromPem -Destination $args[1] -Password $pw", keys, outDir);
+        Assert.Null(r.Terminating);
+        Assert.Equal("BundleHasNoPrivateKey", Assert.Single(r.ErrorIds));
+        Assert.Equal(2, r.Output.Count);
+        AssertOnlyFiles(outDir, "1-good.pfx", "3-good.pfx");
+
+        // -WhatIf for the same input writes nothing at all.
+        string whatIf = Directory.CreateDirectory(tmp.File("whatif")).FullName;
+        PsResult w = _ps.Run("ConvertFrom-ServiceKey -Path ([System.IO.Path]::Combine($args[0], '*.json')) | New-PfxFromPem -Destination $args[1] -Password $pw -WhatIf", keys, whatIf);
+        Assert.Empty(w.Output);
+        Assert.Empty(Directory.GetFileSystemEntries(whatIf));
+    }
+
+    [Fact]
     public void DestinationNamesBundlesWithoutAFileAfterTheLeafCommonNameMadeSafe()
     {
         using var tmp = new TempDir();
