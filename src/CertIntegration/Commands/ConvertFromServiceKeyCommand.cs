@@ -57,18 +57,24 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
         Progress(1, "Reading service keys", files.Count, files.Count, "Done");
     }
 
-    protected override void EndProcessing()
+    protected override void EndProcessing() => FlushBuffer(preambleAllowed: false);
+
+    private void FlushBuffer(bool preambleAllowed)
     {
-        if (_bufferedLines > 0)
+        if (_bufferedLines == 0)
         {
-            string text = _buffer.ToString();
-            _buffer.Clear();
-            _bufferedLines = 0;
-            if (text.Trim().Length > 0)
-            {
-                ReadText(text, "Service key from the pipeline", text);
-            }
+            return;
         }
+
+        string text = _buffer.ToString();
+        _buffer.Clear();
+        _bufferedLines = 0;
+        if (text.Trim().Length == 0 || (preambleAllowed && ServiceKeyReader.IsCfPreamble(text)))
+        {
+            return;
+        }
+
+        ReadText(text, "Service key from the pipeline", text);
     }
 
     private void ProcessInputObject(PSObject? input)
@@ -81,8 +87,11 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
             case string s:
                 // Whole documents piped one by one give one bundle each; anything else (cf service-key output, Get-Content
                 // lines) is collected and read at the end, as ConvertFrom-Json does.
-                if (_bufferedLines == 0 && ServiceKeyReader.TryParseComplete(s) is { } docs)
+                if (ServiceKeyReader.TryParseComplete(s) is { } docs && (_bufferedLines == 0 || !ServiceKeyReader.IsInsideObject(_buffer.ToString())))
                 {
+                    // Text collected before a whole document that is not the start of an unfinished one is an input of
+                    // its own: report it (one error per bad input) unless it is only cf's "Getting key ..." preamble.
+                    FlushBuffer(preambleAllowed: true);
                     foreach (JObject doc in docs)
                     {
                         Emit(doc, "Service key from the pipeline", s);
@@ -102,6 +111,14 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
                 }
 
                 return;
+            case System.Collections.IList list:
+                // -InputObject (cf service-key cpi key) or -InputObject (Get-Content key.json): the lines as if piped.
+                foreach (object? item in list)
+                {
+                    ProcessInputObject(item is null ? null : PSObject.AsPSObject(item));
+                }
+
+                return;
             case FileInfo file:
                 ReadFile(file.FullName, input);
                 return;
@@ -109,6 +126,18 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
                 WriteObject(bundle);
                 return;
             default:
+                if (PathProperty(input!) is { } boundPath)
+                {
+                    // Objects that only name a file (PSPath, FullName or LiteralPath, as -LiteralPath binds by property)
+                    // arrive here because -InputObject takes anything from the pipeline.
+                    foreach (string file in ResolveFiles(new[] { boundPath }, literal: true))
+                    {
+                        ReadFile(file, input);
+                    }
+
+                    return;
+                }
+
                 try
                 {
                     JObject json = ServiceKeyReader.FromPSObject(input!);
@@ -121,6 +150,27 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
 
                 return;
         }
+    }
+
+    private static string? PathProperty(PSObject input)
+    {
+        foreach (string name in new[] { "certificate", "oauth", "credentials", "clientid" })
+        {
+            if (input.Properties[name] is not null || (input.BaseObject is System.Collections.IDictionary d && d.Contains(name)))
+            {
+                return null;
+            }
+        }
+
+        foreach (string name in new[] { "PSPath", "LiteralPath", "FullName" })
+        {
+            if (input.Properties[name]?.Value is string { Length: > 0 } p)
+            {
+                return p;
+            }
+        }
+
+        return null;
     }
 
     private void ReadFile(string path, object? target)

@@ -196,6 +196,12 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
         }
 
         ChainBuilder.Chain chain = chains.First(c => c.Key is not null);
+        if (ChainBuilder.FirstIssuedBy(chains, chain.Leaf) is { } issued)
+        {
+            throw new CertIntegrationException(ErrorIds.KeyCertificateMismatch, ErrorCategory.InvalidData,
+                $"The private key in '{keyFile}' belongs to the CA certificate '{chain.Leaf.SubjectDN}', not to '{issued.SubjectDN}' that it issued in '{certFile}'. Pair the certificate with the key that was created with it.");
+        }
+
         return new CertificateBundle(chain.Certificates.Select(ServiceKeyReader.ToX509).ToList(), chain.Key) { Source = certFile };
     }
 

@@ -122,6 +122,26 @@ internal static class ChainBuilder
         return chains;
     }
 
+    /// <summary>
+    /// A certificate that <paramref name="issuer"/> issued in any of the chains, or null. A key that pairs with a CA
+    /// of the input rather than with its end-entity certificate is not the client's key.
+    /// </summary>
+    public static X509Certificate? FirstIssuedBy(IEnumerable<Chain> chains, X509Certificate issuer)
+    {
+        foreach (Chain c in chains)
+        {
+            for (int i = 1; i < c.Certificates.Count; i++)
+            {
+                if (c.Certificates[i].Equals(issuer))
+                {
+                    return c.Certificates[i - 1];
+                }
+            }
+        }
+
+        return null;
+    }
+
     private static Chain Walk(List<X509Certificate> certs, int[] issuerOf, int start, PrivateKeyMaterial? key, bool[] covered)
     {
         var list = new List<X509Certificate>();

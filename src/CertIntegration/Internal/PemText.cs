@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -45,6 +46,12 @@ internal static class PemText
         @"-{3,}\s*(?:BEGIN|END)\s+[A-Z0-9][A-Z0-9 ]*?\s*-{3,}",
         RegexOptions.CultureInvariant);
 
+    // An END line run into the next BEGIN line with no line break: "-----END X----------BEGIN Y-----". Without a split,
+    // the END line would take all ten dashes and be reported as damaged.
+    private static readonly Regex EndRunIntoBegin = new(
+        @"(?<end>END\s+[A-Z0-9][A-Z0-9 ]*?)-{5}(?<rest>-+\s*BEGIN\s)",
+        RegexOptions.CultureInvariant);
+
     public static bool LooksLikePem(string text) => text.IndexOf("-----BEGIN", StringComparison.Ordinal) >= 0
         || text.IndexOf("----BEGIN", StringComparison.Ordinal) >= 0;
 
@@ -54,31 +61,47 @@ internal static class PemText
     /// </summary>
     public static string Normalize(string text)
     {
+        var sb = new StringBuilder(text.Length + 16);
+        foreach ((string line, _) in NormalizeLines(text))
+        {
+            sb.Append(line).Append('\n');
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// The non-empty normalized lines, each with the line of the input it came from (1-based, counted by real line
+    /// breaks), so that damage in a file is reported at the line an editor shows.
+    /// </summary>
+    private static List<(string Text, int Origin)> NormalizeLines(string text)
+    {
         if (text.Length > Limits.MaxInputBytes)
         {
             throw new CertIntegrationException(ErrorIds.LimitExceeded, ErrorCategory.LimitsExceeded,
                 $"The PEM text is {text.Length} characters long; at most {Limits.MaxInputBytes} are read.");
         }
 
-        string s = LiteralNewline.Replace(text, "\n");
-        s = s.Replace("\r\n", "\n").Replace('\r', '\n');
-
-        // Put every armour line on a line of its own.
-        s = ArmourAnywhere.Replace(s, m => "\n" + m.Value + "\n");
-
-        var sb = new StringBuilder(s.Length + 16);
-        foreach (string raw in s.Split('\n'))
+        var result = new List<(string, int)>();
+        string[] realLines = text.Replace("\r\n", "\n").Replace('\r', '\n').Split('\n');
+        for (int n = 0; n < realLines.Length; n++)
         {
-            string line = raw.Trim().Trim('"', '\'', ',').Trim();
-            if (line.Length == 0)
-            {
-                continue;
-            }
+            string s = LiteralNewline.Replace(realLines[n], "\n");
 
-            sb.Append(line).Append('\n');
+            // Put every armour line on a line of its own.
+            s = EndRunIntoBegin.Replace(s, m => m.Groups["end"].Value + "-----\n" + m.Groups["rest"].Value);
+            s = ArmourAnywhere.Replace(s, m => "\n" + m.Value + "\n");
+            foreach (string raw in s.Split('\n'))
+            {
+                string line = raw.Trim().Trim('"', '\'', ',').Trim();
+                if (line.Length > 0)
+                {
+                    result.Add((line, n + 1));
+                }
+            }
         }
 
-        return sb.ToString();
+        return result;
     }
 
     /// <summary>
@@ -87,9 +110,14 @@ internal static class PemText
     /// </summary>
     public static PemContents Read(string text, string source, Func<PasswordChars?>? password = null)
     {
-        string normalized = Normalize(text);
+        List<(string Text, int Origin)> normalized = NormalizeLines(text);
         var result = new PemContents();
-        string[] lines = normalized.Split('\n');
+        string[] lines = normalized.Select(l => l.Text).ToArray();
+
+        // Where the text has line breaks, name the input's own line; PEM that arrived on one line (literal \n in
+        // JSON) is counted by its repaired lines instead.
+        bool byOrigin = normalized.Count > 0 && normalized[normalized.Count - 1].Origin > normalized[0].Origin;
+        int LineNo(int index) => byOrigin ? normalized[index].Origin : index + 1;
         int blocks = 0;
         int i = 0;
         while (i < lines.Length)
@@ -102,7 +130,7 @@ internal static class PemText
                 continue;
             }
 
-            int beginLine = i + 1;
+            int beginLine = LineNo(i);
             CheckArmour(m, line, beginLine, source);
             if (m.Groups["kind"].Value != "BEGIN")
             {
@@ -119,15 +147,15 @@ internal static class PemText
                     continue;
                 }
 
-                CheckArmour(e, lines[j], j + 1, source);
+                CheckArmour(e, lines[j], LineNo(j), source);
                 if (e.Groups["kind"].Value == "BEGIN")
                 {
-                    throw Malformed(source, beginLine, $"the block '{label}' has no END line before the next BEGIN line (line {j + 1})");
+                    throw Malformed(source, beginLine, $"the block '{label}' has no END line before the next BEGIN line (line {LineNo(j)})");
                 }
 
                 if (e.Groups["label"].Value != label)
                 {
-                    throw Malformed(source, j + 1, $"the block begins as '{label}' but ends as '{e.Groups["label"].Value}'");
+                    throw Malformed(source, LineNo(j), $"the block begins as '{label}' but ends as '{e.Groups["label"].Value}'");
                 }
 
                 end = j;
@@ -243,13 +271,18 @@ internal static class PemText
                 KdfGuard.Check(epki.EncryptionAlgorithm, source);
                 using PasswordChars pw = password?.Invoke() ?? throw PasswordRequired(source, label);
                 AsymmetricKeyParameter key;
+                char[] schemePassword = PbePassword.For(epki.EncryptionAlgorithm.Algorithm, pw.Chars);
                 try
                 {
-                    key = PrivateKeyFactory.DecryptKey(pw.Chars, epki);
+                    key = PrivateKeyFactory.DecryptKey(schemePassword, epki);
                 }
                 catch (Exception ex) when (ex is InvalidCipherTextException or IOException or ArgumentException or InvalidCastException or InvalidOperationException)
                 {
                     throw PasswordIncorrect(source, label, ex);
+                }
+                finally
+                {
+                    PbePassword.Release(schemePassword, pw.Chars);
                 }
 
                 return new PrivateKeyMaterial(key);
@@ -258,9 +291,10 @@ internal static class PemText
             if (legacyEncrypted)
             {
                 PasswordChars? pw = password?.Invoke() ?? throw PasswordRequired(source, label);
+                char[] bytePassword = PbePassword.Utf8AsChars(pw.Chars); // OpenSSL derives legacy PEM keys from the password's bytes
                 try
                 {
-                    using var reader = new PemReader(new StringReader(blockText), new FixedPassword(pw.Chars));
+                    using var reader = new PemReader(new StringReader(blockText), new FixedPassword(bytePassword));
                     return FromPemObject(reader.ReadObject(), label, source, lineNo);
                 }
                 catch (Exception ex) when (ex is InvalidCipherTextException or PemException or IOException or ArgumentException or InvalidCastException)
@@ -275,6 +309,7 @@ internal static class PemText
                 }
                 finally
                 {
+                    Array.Clear(bytePassword, 0, bytePassword.Length);
                     pw.Dispose();
                 }
             }

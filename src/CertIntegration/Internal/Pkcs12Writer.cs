@@ -71,13 +71,8 @@ internal static class Pkcs12Writer
 
         // Key: a PKCS#8 shrouded key bag.
         PrivateKeyInfo keyInfo = key.ToPrivateKeyInfo();
-        EncryptedPrivateKeyInfo epki = encryption switch
-        {
-            PfxEncryption.TripleDesSha1 => EncryptedPrivateKeyInfoFactory.CreateEncryptedPrivateKeyInfo(
-                PkcsObjectIdentifiers.PbeWithShaAnd3KeyTripleDesCbc, password, Salt(random), iterations, key.Key),
-            _ => EncryptedPrivateKeyInfoFactory.CreateEncryptedPrivateKeyInfo(
-                NistObjectIdentifiers.IdAes256Cbc, PkcsObjectIdentifiers.IdHmacWithSha256, password, Salt(random), iterations, random, keyInfo),
-        };
+        AlgorithmIdentifier keyAlg = PbeAlgorithm(encryption, iterations, random);
+        var epki = new EncryptedPrivateKeyInfo(keyAlg, Crypt(keyAlg, password, keyInfo.GetEncoded()));
         var keyBag = new SafeBag(PkcsObjectIdentifiers.Pkcs8ShroudedKeyBag, epki.ToAsn1Object(), leafAttributes);
         byte[] keySafeContents = new DerSequence(keyBag).GetDerEncoded();
         var keyInfoContent = new BcContentInfo(PkcsObjectIdentifiers.Data, new DerOctetString(keySafeContents));
@@ -119,9 +114,17 @@ internal static class Pkcs12Writer
     private static byte[] Crypt(AlgorithmIdentifier algorithm, char[] password, byte[] data)
     {
         var cipher = (IBufferedCipher)PbeUtilities.CreateEngine(algorithm);
-        ICipherParameters parameters = PbeUtilities.GenerateCipherParameters(algorithm, password);
-        cipher.Init(true, parameters);
-        return cipher.DoFinal(data);
+        char[] pw = PbePassword.For(algorithm.Algorithm, password);
+        try
+        {
+            ICipherParameters parameters = PbeUtilities.GenerateCipherParameters(algorithm, pw);
+            cipher.Init(true, parameters);
+            return cipher.DoFinal(data);
+        }
+        finally
+        {
+            PbePassword.Release(pw, password);
+        }
     }
 
     private static DerSequence Attribute(DerObjectIdentifier oid, Asn1Encodable value) => new(oid, new DerSet(value));
@@ -131,5 +134,39 @@ internal static class Pkcs12Writer
         byte[] salt = new byte[size];
         random.NextBytes(salt);
         return salt;
+    }
+}
+
+/// <summary>
+/// The password as each PBE scheme turns it into bytes. PKCS#12 PBE (and the PKCS#12 MAC) use the characters as
+/// BMPString, which BouncyCastle does itself. PBES2 and PBES1 use bytes; OpenSSL, .NET and Java take the UTF-8 of the
+/// password, while BouncyCastle converts each character to one byte (wrong above U+007F, an exception above U+00FF).
+/// Handing BouncyCastle one character per UTF-8 byte makes it derive the same key as everyone else.
+/// </summary>
+internal static class PbePassword
+{
+    public static char[] For(DerObjectIdentifier scheme, char[] password) =>
+        scheme.Id.StartsWith("1.2.840.113549.1.12.1.", StringComparison.Ordinal) ? password : Utf8AsChars(password);
+
+    public static char[] Utf8AsChars(char[] password)
+    {
+        byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(password);
+        var chars = new char[utf8.Length];
+        for (int i = 0; i < utf8.Length; i++)
+        {
+            chars[i] = (char)utf8[i];
+        }
+
+        Array.Clear(utf8, 0, utf8.Length);
+        return chars;
+    }
+
+    /// <summary>Wipes a converted copy; the caller's own array is left alone.</summary>
+    public static void Release(char[] converted, char[] original)
+    {
+        if (!ReferenceEquals(converted, original))
+        {
+            Array.Clear(converted, 0, converted.Length);
+        }
     }
 }

@@ -57,10 +57,12 @@ internal sealed class PrivateKeyMaterial
     /// <summary>True when this key is the private half of the certificate's public key.</summary>
     public bool Matches(X509Certificate certificate)
     {
+        // Both sides are re-encoded the same way, so encodings that differ but name the same key (an EC point stored
+        // compressed, as RFC 5480 allows) still match.
         byte[] certSpki;
         try
         {
-            certSpki = certificate.CertificateStructure.SubjectPublicKeyInfo.PublicKey.GetOctets();
+            certSpki = SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(certificate.GetPublicKey()).PublicKey.GetOctets();
         }
         catch (Exception)
         {

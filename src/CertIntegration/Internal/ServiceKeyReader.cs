@@ -92,6 +92,60 @@ internal static class ServiceKeyReader
         }
     }
 
+    /// <summary>
+    /// True when the text opens a JSON object that it does not close (braces outside strings do not balance), i.e. it
+    /// is the first lines of a document still being piped in line by line.
+    /// </summary>
+    public static bool IsInsideObject(string text)
+    {
+        int depth = 0;
+        bool inString = false;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (inString)
+            {
+                if (c == '\\')
+                {
+                    i++;
+                }
+                else if (c == '"')
+                {
+                    inString = false;
+                }
+            }
+            else if (c == '"')
+            {
+                inString = true;
+            }
+            else if (c == '{')
+            {
+                depth++;
+            }
+            else if (c == '}' && depth > 0)
+            {
+                depth--;
+            }
+        }
+
+        return depth > 0;
+    }
+
+    /// <summary>True when every non-blank line is the "Getting key ... as ..." line that cf service-key prints first.</summary>
+    public static bool IsCfPreamble(string text)
+    {
+        foreach (string line in text.Split('\n'))
+        {
+            string t = line.Trim();
+            if (t.Length > 0 && !t.StartsWith("Getting key ", StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     /// <summary>Turns the objects ConvertFrom-Json (PSCustomObject) or a hashtable give into JSON.</summary>
     public static JObject FromPSObject(object input, int depth = 0)
     {
@@ -101,7 +155,7 @@ internal static class ServiceKeyReader
         }
 
         throw new CertIntegrationException(ErrorIds.ServiceKeyUnsupportedInput, ErrorCategory.InvalidType,
-            $"A service key object was expected, but the input is a {input.GetType().Name}.");
+            $"A service key object was expected, but the input is a {((input as PSObject)?.BaseObject ?? input).GetType().Name}.");
     }
 
     private static JToken FromValue(object? value, int depth)
@@ -211,6 +265,12 @@ internal static class ServiceKeyReader
         if (withKey.Count > 0)
         {
             chain = withKey[0];
+            if (ChainBuilder.FirstIssuedBy(chains, chain.Leaf) is { } issued)
+            {
+                X509Certificate2 leaf = ToX509(issued);
+                throw new CertIntegrationException(ErrorIds.KeyCertificateMismatch, ErrorCategory.InvalidData,
+                    $"{source}: the private key in field 'key' belongs to the CA certificate '{chain.Leaf.SubjectDN}', not to the certificate '{leaf.Subject}' (thumbprint {leaf.Thumbprint}) it issued.");
+            }
         }
         else if (chains.Count == 1)
         {
@@ -228,7 +288,11 @@ internal static class ServiceKeyReader
             Url = url,
             TokenUrl = tokenUrl,
         };
-        bundle.KeyType = !string.IsNullOrWhiteSpace(declaredType) ? declaredType : bundle.HasPrivateKey ? "certificate" : "certificate_external";
+        // Only the two key types are taken as declared; other values of these fields (BTP's "credential-type": "x509")
+        // describe something else, so the type is then told by the presence of the key.
+        bundle.KeyType = declaredType?.Trim().ToLowerInvariant() is "certificate" or "certificate_external"
+            ? declaredType.Trim().ToLowerInvariant()
+            : bundle.HasPrivateKey ? "certificate" : "certificate_external";
         if (!bundle.HasPrivateKey)
         {
             verbose?.Invoke($"{source}: no private key in the service key (key-type certificate_external); the bundle has HasPrivateKey = False and can be exported or inspected, but not used for mTLS or a PFX.");
