@@ -172,40 +172,22 @@ internal static class CertificateExport
     }
 
     /// <summary>
-    /// EncryptedPrivateKeyInfo with PBES2: PBKDF2-HMAC-SHA256 (16-byte salt) and AES-256-CBC, laid out as OpenSSL 3
-    /// writes it. The password enters PBKDF2 as UTF-8, as OpenSSL, Java and .NET take it; BouncyCastle's own factory
-    /// maps each character to one byte and fails on anything outside Latin-1, so the steps are spelled out here.
+    /// EncryptedPrivateKeyInfo with PBES2: PBKDF2-HMAC-SHA256 (16-byte salt) and AES-256-CBC, as OpenSSL 3 writes it.
+    /// The password enters PBKDF2 as UTF-8 (see <see cref="PbePassword"/>).
     /// </summary>
     public static byte[] EncryptPkcs8(PrivateKeyMaterial key, char[] password, int iterations, SecureRandom random)
     {
         byte[] salt = new byte[SaltSize];
         random.NextBytes(salt);
-        byte[] iv = new byte[16];
-        random.NextBytes(iv);
-        byte[] pwBytes = Encoding.UTF8.GetBytes(password);
-        byte[] plain = key.ToPrivateKeyInfo().GetEncoded();
-        byte[] derived = Array.Empty<byte>();
+        char[] utf8 = PbePassword.Utf8AsChars(password);
         try
         {
-            var pbkdf2 = new Pkcs5S2ParametersGenerator(new Sha256Digest());
-            pbkdf2.Init(pwBytes, salt, iterations);
-            var aesKey = (KeyParameter)pbkdf2.GenerateDerivedMacParameters(256);
-            derived = aesKey.GetKey();
-            IBufferedCipher cipher = CipherUtilities.GetCipher("AES/CBC/PKCS7PADDING");
-            cipher.Init(true, new ParametersWithIV(aesKey, iv));
-            byte[] encrypted = cipher.DoFinal(plain);
-
-            var prf = new AlgorithmIdentifier(PkcsObjectIdentifiers.IdHmacWithSha256, DerNull.Instance);
-            var kdf = new KeyDerivationFunc(PkcsObjectIdentifiers.IdPbkdf2, new Pbkdf2Params(salt, iterations, prf));
-            var scheme = new EncryptionScheme(NistObjectIdentifiers.IdAes256Cbc, new DerOctetString(iv));
-            var algorithm = new AlgorithmIdentifier(PkcsObjectIdentifiers.IdPbeS2, new PbeS2Parameters(kdf, scheme));
-            return new EncryptedPrivateKeyInfo(algorithm, encrypted).GetEncoded();
+            return EncryptedPrivateKeyInfoFactory.CreateEncryptedPrivateKeyInfo(
+                NistObjectIdentifiers.IdAes256Cbc, PkcsObjectIdentifiers.IdHmacWithSha256, utf8, salt, iterations, random, key.ToPrivateKeyInfo()).GetEncoded();
         }
         finally
         {
-            Array.Clear(pwBytes, 0, pwBytes.Length);
-            Array.Clear(plain, 0, plain.Length);
-            Array.Clear(derived, 0, derived.Length);
+            Array.Clear(utf8, 0, utf8.Length);
         }
     }
 

@@ -384,8 +384,7 @@ internal sealed class Pkcs12Reader
         }
 
         ICipherParameters parameters;
-        bool pbes2 = alg.Algorithm.Equals(PkcsObjectIdentifiers.IdPbeS2);
-        char[] chars = pbes2 ? PasswordEncoding.ForPbes2(v.Chars) : v.Chars;
+        char[] chars = PbePassword.For(alg.Algorithm, v.Chars);
         try
         {
             parameters = PbeUtilities.GenerateCipherParameters(alg, chars, v.WrongZero);
@@ -396,10 +395,7 @@ internal sealed class Pkcs12Reader
         }
         finally
         {
-            if (pbes2)
-            {
-                Array.Clear(chars, 0, chars.Length);
-            }
+            PbePassword.Release(chars, v.Chars);
         }
 
         if (parameters is null)
