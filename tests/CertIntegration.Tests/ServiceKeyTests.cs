@@ -786,6 +786,7 @@ public class ServiceKeyTests : IClassFixture<EngineFixture>
     // ---------------------------------------------------------------- dates
 
     [Theory]
+    [Trait("Category", "TimeZone")]
     [InlineData(10.5, 10)]
     [InlineData(0.5, 0)]
     [InlineData(-1.5, -2)]
