@@ -179,7 +179,7 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
     }
 
     /// <summary>Reads every bundle of a certificate container (PEM, DER, PKCS#7, PKCS#12, JKS, service key).</summary>
-    private IReadOnlyList<CertificateBundle> ReadBundles(string path) => ContainerReader.ReadFile(path, Password, WriteVerbose);
+    private IReadOnlyList<CertificateBundle> ReadBundles(string path) => ContainerReader.ReadFile(path, Password, WriteVerbose, WriteWarning);
 
     private void Export(IReadOnlyList<X509Certificate2> chain, object target)
     {

@@ -49,7 +49,7 @@ public sealed class ImportCertificateBundleCommand : CertIntegrationCmdlet
             try
             {
                 WriteVerbose($"Reading '{file}'.");
-                IReadOnlyList<CertificateBundle> bundles = ContainerReader.ReadFile(file, Password, WriteVerbose);
+                IReadOnlyList<CertificateBundle> bundles = ContainerReader.ReadFile(file, Password, WriteVerbose, WriteWarning);
                 foreach (CertificateBundle bundle in bundles)
                 {
                     WriteVerbose($"'{file}': {bundle.Subject}, {bundle.ChainLength} certificate(s), private key: {bundle.HasPrivateKey}, expires {bundle.NotAfter:u}.");

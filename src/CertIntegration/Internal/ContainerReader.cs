@@ -27,14 +27,18 @@ internal static class ContainerReader
     private static readonly string[] Pkcs7Labels = { "PKCS7", "CMS", "PKCS #7 SIGNED DATA", "CERTIFICATE CHAIN" };
 
     /// <summary>Reads one file (size-bounded). Bundles carry the path as <see cref="CertificateBundle.Source"/>.</summary>
-    internal static IReadOnlyList<CertificateBundle> ReadFile(string path, SecureString? password, Action<string>? verbose)
+    internal static IReadOnlyList<CertificateBundle> ReadFile(string path, SecureString? password, Action<string>? verbose, Action<string>? warning = null)
     {
         byte[] bytes = SafeFile.ReadBounded(path);
-        return ReadBytes(bytes, path, password, verbose);
+        return ReadBytes(bytes, path, password, verbose, warning);
     }
 
-    /// <summary>Reads a container held in memory; <paramref name="source"/> names it in messages and becomes the bundles' Source.</summary>
-    internal static IReadOnlyList<CertificateBundle> ReadBytes(byte[] bytes, string source, SecureString? password, Action<string>? verbose)
+    /// <summary>
+    /// Reads a container held in memory; <paramref name="source"/> names it in messages and becomes the bundles' Source.
+    /// <paramref name="warning"/> hears of parts that were left out while the rest was read (a key block that cannot be
+    /// decoded, or an encrypted key without a password, beside certificates).
+    /// </summary>
+    internal static IReadOnlyList<CertificateBundle> ReadBytes(byte[] bytes, string source, SecureString? password, Action<string>? verbose, Action<string>? warning = null)
     {
         if (bytes is null)
         {
@@ -50,7 +54,7 @@ internal static class ContainerReader
         string label = $"'{source}'";
         try
         {
-            return ReadAny(bytes, source, label, password, verbose, depth: 0);
+            return ReadAny(bytes, source, label, password, verbose, warning, depth: 0);
         }
         catch (CertIntegrationException)
         {
@@ -67,7 +71,7 @@ internal static class ContainerReader
         }
     }
 
-    private static IReadOnlyList<CertificateBundle> ReadAny(byte[] bytes, string source, string label, SecureString? password, Action<string>? verbose, int depth)
+    private static IReadOnlyList<CertificateBundle> ReadAny(byte[] bytes, string source, string label, SecureString? password, Action<string>? verbose, Action<string>? warning, int depth)
     {
         if (bytes.Length == 0)
         {
@@ -109,7 +113,7 @@ internal static class ContainerReader
         if (PemText.LooksLikePem(text))
         {
             verbose?.Invoke($"{label}: PEM text.");
-            return ReadPem(text, source, label, password, verbose);
+            return ReadPem(text, source, label, password, verbose, warning);
         }
 
         // Bare Base64 of a DER file (a .cer saved without its armour lines).
@@ -129,7 +133,7 @@ internal static class ContainerReader
             if (decoded.Length > 0 && decoded[0] == 0x30)
             {
                 verbose?.Invoke($"{label}: Base64 text without PEM armour; reading the decoded bytes.");
-                return ReadAny(decoded, source, label, password, verbose, depth + 1);
+                return ReadAny(decoded, source, label, password, verbose, warning, depth + 1);
             }
         }
 
@@ -269,10 +273,14 @@ internal static class ContainerReader
         return certs;
     }
 
-    private static IReadOnlyList<CertificateBundle> ReadPem(string text, string source, string label, SecureString? password, Action<string>? verbose)
+    private static IReadOnlyList<CertificateBundle> ReadPem(string text, string source, string label, SecureString? password, Action<string>? verbose, Action<string>? warning)
     {
         KeySizeGuard.PreScanPem(text, label);
-        PemContents pem = PemText.Read(text, label, () => PasswordChars.From(password));
+
+        // A key block that cannot be read does not hide the certificates beside it (decoy blocks, an encrypted key
+        // whose password was not given): the certificates are read and the key is reported as left out.
+        var leftOut = new List<CertIntegrationException>();
+        PemContents pem = PemText.Read(text, label, () => PasswordChars.From(password), leftOut.Add);
         var certs = new List<BcX509>(pem.Certificates);
         string format = "PEM";
         if (pem.Skipped.Any(s => Pkcs7Labels.Contains(s)))
@@ -289,6 +297,16 @@ internal static class ContainerReader
         if (other.Count > 0)
         {
             verbose?.Invoke($"{label}: skipped PEM blocks that are not certificates or private keys: {string.Join(", ", other)}.");
+        }
+
+        if (certs.Count == 0 && leftOut.Count > 0)
+        {
+            throw leftOut[0];
+        }
+
+        foreach (CertIntegrationException problem in leftOut)
+        {
+            warning?.Invoke($"{problem.Message} The certificates were read; the key was left out ({problem.ErrorId}).");
         }
 
         if (certs.Count == 0)

@@ -108,7 +108,11 @@ internal static class PemText
     /// Reads every block of the (already normalized or raw) text. <paramref name="source"/> names the input in messages,
     /// e.g. "field 'certificate'". <paramref name="password"/> is asked for only when an encrypted key is met.
     /// </summary>
-    public static PemContents Read(string text, string source, Func<PasswordChars?>? password = null)
+    /// <remarks>
+    /// With <paramref name="keyLeftOut"/>, a private-key block that cannot be read (malformed, encrypted without a password
+    /// given, unsupported) is handed to it and skipped instead of failing the whole text. A wrong password still fails.
+    /// </remarks>
+    public static PemContents Read(string text, string source, Func<PasswordChars?>? password = null, Action<CertIntegrationException>? keyLeftOut = null)
     {
         List<(string Text, int Origin)> normalized = NormalizeLines(text);
         var result = new PemContents();
@@ -174,7 +178,7 @@ internal static class PemText
             }
 
             string blockText = string.Join("\n", lines, i, end - i + 1) + "\n";
-            ReadBlock(blockText, label, beginLine, source, password, result);
+            ReadBlock(blockText, label, beginLine, source, password, result, keyLeftOut);
             i = end + 1;
         }
 
@@ -195,7 +199,7 @@ internal static class PemText
         }
     }
 
-    private static void ReadBlock(string blockText, string label, int lineNo, string source, Func<PasswordChars?>? password, PemContents result)
+    private static void ReadBlock(string blockText, string label, int lineNo, string source, Func<PasswordChars?>? password, PemContents result, Action<CertIntegrationException>? keyLeftOut)
     {
         BcPemObject pem;
         try
@@ -225,7 +229,15 @@ internal static class PemText
             case "EC PRIVATE KEY":
             case "DSA PRIVATE KEY":
             case "ENCRYPTED PRIVATE KEY":
-                result.Keys.Add(ReadKey(blockText, pem, label, source, lineNo, password));
+                try
+                {
+                    result.Keys.Add(ReadKey(blockText, pem, label, source, lineNo, password));
+                }
+                catch (CertIntegrationException ex) when (keyLeftOut is not null && ex.ErrorId is ErrorIds.PrivateKeyMalformed or ErrorIds.PrivateKeyPasswordRequired or ErrorIds.UnsupportedAlgorithm)
+                {
+                    keyLeftOut(ex);
+                }
+
                 break;
             default:
                 result.Skipped.Add(label);
