@@ -35,10 +35,12 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
     private byte[]? _body;
     private int _started;
     private int _finished;
+    private bool _certificateOnCommandLine;
 
     /// <summary>Endpoint URLs; relative ones are resolved against the service key's url.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true)]
-    [ValidateNotNullOrEmpty]
+    [UriArgument]
+    [AllowEmptyCollection]
     public string[]? Uri { get; set; }
 
     /// <summary>A CertificateBundle with its key, or an X509Certificate2 with its private key.</summary>
@@ -100,6 +102,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
 
     protected override void BeginProcessing()
     {
+        _certificateOnCommandLine = MyInvocation.BoundParameters.ContainsKey(nameof(Certificate));
         if (SkipCertificateCheck)
         {
             WriteWarning("-SkipCertificateCheck: the server's certificate is not validated, so the client certificate may be presented to an impostor. Use it only to diagnose, never in automation.");
@@ -148,7 +151,8 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
             {
                 PfxSet => _pfxCredential,
                 NoCertificateSet => null,
-                _ => Certificate is null ? null : CredentialFor(Certificate),
+                // A URL piped in also binds to -Certificate (it takes any object): that is no certificate.
+                _ => Certificate is null || (!_certificateOnCommandLine && Certificate.BaseObject is string or System.Uri) ? null : CredentialFor(Certificate),
             };
         }
         catch (CertIntegrationException ex)

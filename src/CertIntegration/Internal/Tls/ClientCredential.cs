@@ -47,6 +47,16 @@ internal sealed class ClientCredential : IDisposable
 
     public string Subject => Leaf.Subject;
 
+    /// <summary>True when the chain we have ends in a self-signed root.</summary>
+    public bool ChainIsComplete
+    {
+        get
+        {
+            X509Certificate2 last = Issuers.Length > 0 ? Issuers[Issuers.Length - 1] : Leaf;
+            return string.Equals(last.Subject, last.Issuer, StringComparison.Ordinal);
+        }
+    }
+
 #if NET8_0_OR_GREATER
     /// <summary>A context that makes SslStream send the leaf and the intermediates (offline: no AIA fetching).</summary>
     public SslStreamCertificateContext Context

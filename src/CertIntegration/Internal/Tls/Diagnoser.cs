@@ -103,6 +103,12 @@ internal static class Diagnoser
                 d.Add("The server asked for a client certificate from these CAs only: " + string.Join("; ", r.AcceptableIssuers)
                     + ". None of them is in your certificate's chain (" + string.Join("; ", cred!.ChainIssuerNames) + "), so the server does not trust your root: the request then arrives without a certificate (HTTP 401 on Cloud Integration). "
                     + "Use a certificate issued by one of those CAs (for SAP BTP: a CA from SAP's list of trusted certificate authorities), or have the server trust your root.");
+                if (!cred.ChainIsComplete)
+                {
+                    d.Add("Your certificate's chain is incomplete here: it ends at '" + cred.ChainIssuerNames.Last() + "', which is not a root, so only part of the chain could be sent. "
+                        + "Pass the certificate with its intermediates (a service key, a PFX or PEM with the whole chain)"
+                        + " or, on Windows, install the intermediates in the Intermediate Certification Authorities store.");
+                }
             }
         }
 
