@@ -83,6 +83,18 @@ internal sealed class HandshakeObservation
     /// <summary>True once .NET handed over the server's whole chain (after a completed handshake).</summary>
     public bool ValidationCalled { get; private set; }
 
+    /// <summary>True when <see cref="Presented"/> came from the TLS 1.2 Certificate message read off the wire.</summary>
+    public bool PresentedFromWire { get; private set; }
+
+    public void SetPresentedFromWire(X509Certificate2[] certificates)
+    {
+        lock (_gate)
+        {
+            Presented = certificates;
+            PresentedFromWire = true;
+        }
+    }
+
     /// <summary>Takes the server side from a later observation that saw more of it.</summary>
     public void MergeServerSide(HandshakeObservation other)
     {
@@ -240,7 +252,9 @@ internal static class TlsProbe
                 catch (Exception ex) when (IsIoFailure(ex) && !ct.IsCancellationRequested)
                 {
                     ApplyServerSide(result, second, keepFirst: true);
-                    result.ClientCertificateSent = present && second.ClientCertificateRequested;
+                    // The server asked for it in the first handshake and it was offered in this one (on PowerShell 7
+                    // the context answers without a callback, so there is nothing more to observe).
+                    result.ClientCertificateSent = present;
                     result.Failure = ProbeFailure.HandshakeFailed;
                     result.Error = Message(ex);
                     return result;
@@ -342,7 +356,7 @@ internal static class TlsProbe
     private static async Task<HandshakeObservation> ObserveCoreAsync(string host, int port, ProbeOptions options, CancellationToken ct, Action<string> stage)
     {
         HandshakeObservation obs = await HandshakeAsync(host, port, null, options, ct, stage).ConfigureAwait(false);
-        if (!obs.ValidationCalled && obs.Presented.Length > 0 && obs.Error is not null)
+        if (!obs.ValidationCalled && !obs.PresentedFromWire && obs.Presented.Length > 0 && obs.Error is not null)
         {
             HandshakeObservation retry = await HandshakeAsync(host, port, null, options, ct, stage, Tls13Only).ConfigureAwait(false);
             obs.MergeServerSide(retry);
@@ -355,7 +369,7 @@ internal static class TlsProbe
     {
         stage("connecting");
         using Socket socket = await ConnectAsync(host, port, ct, stage).ConfigureAwait(false);
-        using var net = new NetworkStream(socket, ownsSocket: false);
+        using var net = new RecordingStream(new NetworkStream(socket, ownsSocket: false));
         var obs = new HandshakeObservation();
         using SslStream ssl = CreateStream(net, obs, host, credential, options, observeOnly: true);
         stage("the TLS handshake");
@@ -375,6 +389,16 @@ internal static class TlsProbe
         }
 
         ct.ThrowIfCancellationRequested();
+        if (!obs.ValidationCalled)
+        {
+            // The handshake ended before .NET showed the chain: read it from the TLS 1.2 Certificate message.
+            X509Certificate2[] fromWire = TlsRecordReader.ServerCertificates(net.Received);
+            if (fromWire.Length > 0 && (obs.Presented.Length == 0 || fromWire[0].RawData.SequenceEqual(obs.Presented[0].RawData)))
+            {
+                obs.SetPresentedFromWire(fromWire);
+            }
+        }
+
         if (obs.Presented.Length > 0)
         {
             obs.Validation = options.Validator.Validate(obs.Presented[0], obs.Presented.Skip(1).ToList(), host);
