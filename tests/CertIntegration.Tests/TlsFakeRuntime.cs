@@ -48,7 +48,8 @@ public sealed class FakeCpiRuntime : IDisposable
 
     /// <param name="withRole">Thumbprints of certificates configured in a service key whose instance has the role.</param>
     /// <param name="withoutRole">Thumbprints configured in a service key without the role.</param>
-    public static FakeCpiRuntime Start(TestPki pki, IEnumerable<Issued> trustedClientRoots, IEnumerable<string> withRole, IEnumerable<string> withoutRole)
+    /// <param name="responseDelay">Time each request takes, like an iFlow at work (for the benchmark).</param>
+    public static FakeCpiRuntime Start(TestPki pki, IEnumerable<Issued> trustedClientRoots, IEnumerable<string> withRole, IEnumerable<string> withoutRole, TimeSpan? responseDelay = null)
     {
         X509Certificate2 serverCert = WithKey(pki.Server);
         var serverChain = new X509Certificate2Collection { Public(pki.Intermediate) };
@@ -107,6 +108,11 @@ public sealed class FakeCpiRuntime : IDisposable
         WebApplication app = builder.Build();
         app.Run(async ctx =>
         {
+            if (responseDelay is { } delay)
+            {
+                await Task.Delay(delay);
+            }
+
             X509Certificate2? client = ctx.Connection.ClientCertificate ?? await ctx.Connection.GetClientCertificateAsync();
             if (client is null)
             {

@@ -94,7 +94,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
 
     [Parameter]
     [ValidateRange(1, 1024)]
-    public int ThrottleLimit { get; set; } = 16;
+    public int ThrottleLimit { get; set; } = 32;
 
     /// <summary>Output only $true or $false per endpoint.</summary>
     [Parameter]
@@ -295,6 +295,13 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
         foreach (string p in credential.LocalProblems(DateTime.UtcNow))
         {
             WriteWarning(p);
+        }
+
+        List<string> missing = credential.IntermediatesSChannelCannotFind();
+        if (missing.Count > 0)
+        {
+            WriteWarning("Windows PowerShell sends with the client certificate only the intermediate CAs Windows finds in its certificate stores, and these are not there: "
+                + string.Join("; ", missing) + ". A server that trusts only the root will then reject the certificate. Import them into Cert:\\CurrentUser\\CA (Intermediate Certification Authorities), or use PowerShell 7, which sends the whole chain.");
         }
     }
 

@@ -95,6 +95,49 @@ internal sealed class ClientCredential : IDisposable
         return problems;
     }
 
+    /// <summary>
+    /// Windows PowerShell (SChannel) sends with the leaf only the intermediates it finds in the Windows certificate
+    /// stores. Names the intermediates of our chain that are in neither Intermediate Certification Authorities store.
+    /// Always empty on PowerShell 7, where the chain is handed to SslStream directly.
+    /// </summary>
+    public List<string> IntermediatesSChannelCannotFind()
+    {
+        var missing = new List<string>();
+#if !NET8_0_OR_GREATER
+        if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+        {
+            return missing;
+        }
+
+        var known = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (StoreLocation location in new[] { StoreLocation.CurrentUser, StoreLocation.LocalMachine })
+        {
+            try
+            {
+                using var store = new X509Store(StoreName.CertificateAuthority, location);
+                store.Open(OpenFlags.ReadOnly | OpenFlags.OpenExistingOnly);
+                foreach (X509Certificate2 c in store.Certificates)
+                {
+                    known.Add(c.Thumbprint);
+                }
+            }
+            catch (System.Security.Cryptography.CryptographicException)
+            {
+                // store not readable: treat as empty
+            }
+        }
+
+        foreach (X509Certificate2 issuer in Issuers)
+        {
+            if (!string.Equals(issuer.Subject, issuer.Issuer, StringComparison.Ordinal) && !known.Contains(issuer.Thumbprint))
+            {
+                missing.Add(issuer.Subject);
+            }
+        }
+#endif
+        return missing;
+    }
+
     public static bool HasClientAuthEku(X509Certificate2 cert)
     {
         foreach (X509Extension ext in cert.Extensions)

@@ -39,13 +39,24 @@ internal sealed class ServerCertificateValidator
 {
     private const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
     private readonly X509Certificate2[] _extraRoots;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ServerValidation> _cache = new(StringComparer.Ordinal);
 
     public ServerCertificateValidator(IEnumerable<X509Certificate2>? extraRoots)
     {
         _extraRoots = (extraRoots ?? Array.Empty<X509Certificate2>()).ToArray();
     }
 
+    /// <summary>
+    /// Validates once per (host, certificates presented) within a cmdlet call: probing many endpoints of one host
+    /// must not build the same chain hundreds of times.
+    /// </summary>
     public ServerValidation Validate(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> presented, string host)
+    {
+        string key = host.ToLowerInvariant() + "|" + leaf.Thumbprint + "|" + string.Join(",", presented.Select(p => p.Thumbprint));
+        return _cache.GetOrAdd(key, _ => ValidateCore(leaf, presented, host));
+    }
+
+    private ServerValidation ValidateCore(X509Certificate2 leaf, IReadOnlyList<X509Certificate2> presented, string host)
     {
         var errors = new List<string>();
         X509Certificate2? root = null;
