@@ -39,4 +39,16 @@ public class TlsExampleTests
         Assert.Empty(r.Errors);
         Assert.True(r.Output.Count == 2 && (int)r.Output[0].BaseObject >= 5 && (int)r.Output[1].BaseObject >= 3, string.Join(",", r.Output));
     }
+
+    [Fact]
+    public void FormatViewForTheResultLoads()
+    {
+        string path = Path.Combine(Repo.Root, "tests", "CertIntegration.Tests", "TlsFormatView.ps1xml");
+
+        // FormatTable throws FormatTableLoadException listing every problem of a malformed view.
+        var table = new System.Management.Automation.Runspaces.FormatTable(new[] { path });
+        Assert.NotNull(table);
+        string xml = File.ReadAllText(path);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(xml, "<TypeName>CertIntegration.MtlsTestResult</TypeName>").Count);
+    }
 }

@@ -121,6 +121,13 @@ public sealed class FakeCpiRuntime : IDisposable
                 return;
             }
 
+            if (ctx.Request.Path.StartsWithSegments("/http/redirect"))
+            {
+                ctx.Response.StatusCode = 302;
+                ctx.Response.Headers.Location = "https://login.elsewhere.example/sso?from=cpi";
+                return;
+            }
+
             if (role.Contains(client.Thumbprint))
             {
                 ctx.Response.StatusCode = 200;

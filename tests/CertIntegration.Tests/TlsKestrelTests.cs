@@ -141,6 +141,26 @@ public sealed class TlsKestrelTests : IDisposable
     }
 
     [Fact]
+    public void RedirectsAreReportedNotFollowed()
+    {
+        PSObject o = Probe(Pki.Leaf, "/http/redirect/x");
+        Assert.False((bool)P(o, "Success")!);
+        Assert.Equal(302, P(o, "StatusCode"));
+        Assert.Equal("https://login.elsewhere.example/sso?from=cpi", P(o, "RedirectLocation"));
+        Assert.Contains("Redirects are not followed", Diagnosis(o));
+    }
+
+    [Fact]
+    public void VerboseCarriesTheDiagnosisAndNoSecretAppears()
+    {
+        string key = ServiceKey(_tmp, Pki, NoRoleLeaf.Value, _runtime.Url);
+        PsResult r = _ps.Run("ConvertFrom-ServiceKey $args[0] | Test-MtlsEndpoint -Uri /http/v -TrustedCertificate $root -Verbose", key);
+        Assert.Contains(r.Verbose, v => v.Contains("up to an hour"));
+        string keyBody = NoRoleLeaf.Value.KeyPemPkcs8.Split('\n')[2];
+        Assert.DoesNotContain(keyBody, r.AllText);
+    }
+
+    [Fact]
     public void ExpectedStatusCodeDecidesSuccess()
     {
         PsResult r = _ps.Run("Test-MtlsEndpoint -Uri $args[0] -NoClientCertificate -TrustedCertificate $root -ExpectedStatusCode 401 -Quiet", _runtime.Url + "/http/x");

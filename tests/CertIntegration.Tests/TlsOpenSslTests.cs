@@ -172,6 +172,20 @@ public sealed class TlsOpenSslTests : IDisposable
     }
 
     [SkippableFact]
+    public void ServerChainPipesIntoExportCertificateChain()
+    {
+        Skip.IfNot(OpenSslServer.Available, "openssl is not installed");
+        Skip.If(_ps.Run("Get-Command Export-CertificateChain -ErrorAction SilentlyContinue").Output.Count == 0, "Export-CertificateChain is not in this build of the module");
+        TestPki other = Other.Value;
+        using var server = OpenSslServer.Start(_tmp, other.Server, new[] { other.Intermediate });
+        string dest = Path.Combine(_tmp.Path, "lb");
+        PsResult r = _ps.Run("Get-ServerCertificateChain $args[0] | Export-CertificateChain -Destination $args[1]", server.Url, dest);
+        Assert.Null(r.Terminating);
+        Assert.Empty(r.Errors);
+        Assert.Equal(2, Directory.GetFiles(dest).Length);
+    }
+
+    [SkippableFact]
     public void ServerChainIsFetchedFromATls12ServerThatRequiresACertificate()
     {
         Skip.IfNot(OpenSslServer.Available, "openssl is not installed");

@@ -82,7 +82,7 @@ public sealed class GetServerCertificateChainCommand : CancellableCmdlet
                 continue;
             }
 
-            Fetch(u.IdnHost, u.Port, text);
+            Fetch(TlsProbe.HostOf(u), u.Port, text);
         }
     }
 

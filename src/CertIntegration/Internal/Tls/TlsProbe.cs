@@ -213,7 +213,7 @@ internal static class TlsProbe
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         timeout.CancelAfter(TimeSpan.FromSeconds(options.TimeoutSec));
         CancellationToken ct = timeout.Token;
-        string host = uri.IdnHost;
+        string host = HostOf(uri);
         int port = uri.Port;
         try
         {
@@ -339,6 +339,9 @@ internal static class TlsProbe
             Diagnoser.Explain(result, options);
         }
     }
+
+    /// <summary>The host to connect to and validate: the IDN (punycode) form of a name, an IPv6 address without brackets.</summary>
+    internal static string HostOf(Uri uri) => uri.HostNameType == UriHostNameType.IPv6 ? uri.DnsSafeHost.Trim('[', ']') : uri.IdnHost;
 
     /// <summary>One observing handshake (no client certificate, no request), for Get-ServerCertificateChain.</summary>
     public static async Task<HandshakeObservation> ObserveAsync(string host, int port, ServerCertificateValidator validator, int timeoutSec, CancellationToken cancel)
