@@ -57,6 +57,16 @@ public abstract class CancellableCmdlet : CertIntegrationCmdlet, IDisposable
         }
 
         _disposed = true;
+
+        // Ends work still running when the pipeline ends early (e.g. Select-Object -First).
+        try
+        {
+            _stop.Cancel();
+        }
+        catch (AggregateException)
+        {
+        }
+
         Dispose(true);
         _stop.Dispose();
         GC.SuppressFinalize(this);

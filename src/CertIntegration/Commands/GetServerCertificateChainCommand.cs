@@ -106,6 +106,12 @@ public sealed class GetServerCertificateChainCommand : CancellableCmdlet
                 $"{host}:{port} did not complete a TLS handshake within {TimeoutSec} s."), target);
             return;
         }
+        catch (Exception ex) when (ex is System.IO.IOException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
+        {
+            WriteFailure(new CertIntegrationException(TlsErrorIds.TlsHandshakeFailed, ErrorCategory.ProtocolError,
+                $"The TLS handshake with {host}:{port} failed: {ex.Message}", ex), target);
+            return;
+        }
 
         if (obs.Presented.Length == 0)
         {

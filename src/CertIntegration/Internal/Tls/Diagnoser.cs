@@ -37,6 +37,9 @@ internal static class Diagnoser
             case ProbeFailure.Cancelled:
                 d.Add("The test was stopped before it finished.");
                 break;
+            case ProbeFailure.Unexpected:
+                d.Add($"The test failed while {r.FailedStage}: {r.Error}");
+                break;
         }
 
         // Our certificate itself.
@@ -182,6 +185,7 @@ internal static class Diagnoser
                 ProbeFailure.HandshakeFailed => "handshake",
                 ProbeFailure.NoAnswer => "no answer",
                 ProbeFailure.NotHttp => "not HTTP",
+                ProbeFailure.Unexpected => "error",
                 _ => r.Failure.ToString(),
             };
     }

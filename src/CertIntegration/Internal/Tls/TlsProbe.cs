@@ -29,6 +29,7 @@ internal enum ProbeFailure
     NoAnswer,
     NotHttp,
     UnexpectedStatus,
+    Unexpected,
 }
 
 /// <summary>What one probe is asked to do.</summary>
@@ -201,8 +202,12 @@ internal static class TlsProbe
     private const SslProtocols Tls13Only = SslProtocols.Tls13;
 #else
     private const SslProtocols Tls13Only = (SslProtocols)12288;
-    // SslProtocols.Tls13 (12288) is not in netstandard2.0; Windows versions without TLS 1.3 refuse it, then TLS 1.2 only.
-    private const SslProtocols Protocols = SslProtocols.Tls12 | (SslProtocols)12288;
+
+    // SslProtocols.Tls13 (12288) is not in netstandard2.0. Windows (SChannel) offers TLS 1.3 to servers from
+    // Windows 11 / Server 2022 (build 20348) on; asking for it on older Windows fails, so there TLS 1.2 only.
+    private static readonly SslProtocols Protocols = Environment.OSVersion.Platform == PlatformID.Win32NT && Environment.OSVersion.Version.Build < 20348
+        ? SslProtocols.Tls12
+        : SslProtocols.Tls12 | (SslProtocols)12288;
 #endif
 
     public static async Task<MtlsTestResult> RunAsync(Uri uri, ProbeOptions options, CancellationToken cancel)
@@ -241,7 +246,7 @@ internal static class TlsProbe
             using Socket socket = await ConnectAsync(host, port, ct, s => stage = s).ConfigureAwait(false);
             using var net = new NetworkStream(socket, ownsSocket: false);
             var second = new HandshakeObservation();
-            using SslStream ssl = CreateStream(net, second, host, present ? options.Credential : null, options);
+            using SslStream ssl = CreateStream(net, second, host, present ? options.Credential : null, options, trustedLeaf: first.Validation is { Valid: true } ? first.Presented[0].Thumbprint : null);
             stage = "the TLS handshake";
             using (ct.Register(() => socket.Dispose()))
             {
@@ -326,10 +331,12 @@ internal static class TlsProbe
             result.Error = ex.Message;
             return result;
         }
-        catch (CertIntegrationException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            result.Failure = ProbeFailure.HandshakeFailed;
-            result.Error = ex.Message;
+            // Anything else (a key the platform cannot use, a certificate context that cannot be built): a result, not a crash.
+            result.Failure = ProbeFailure.Unexpected;
+            result.FailedStage = stage;
+            result.Error = Message(ex);
             return result;
         }
         finally
@@ -410,7 +417,7 @@ internal static class TlsProbe
         return obs;
     }
 
-    private static SslStream CreateStream(Stream net, HandshakeObservation obs, string host, ClientCredential? credential, ProbeOptions options, bool observeOnly = false)
+    private static SslStream CreateStream(Stream net, HandshakeObservation obs, string host, ClientCredential? credential, ProbeOptions options, bool observeOnly = false, string? trustedLeaf = null)
     {
         bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
         {
@@ -438,10 +445,17 @@ internal static class TlsProbe
                 return null!;
             }
 
-            // Decide here, before the certificate leaves: with TLS 1.3 .NET may send it before validating the server.
+            // Decide here, before the certificate leaves: .NET validates the server only after the handshake, and
+            // by then the certificate is sent. The server must present the certificate whose whole chain was
+            // validated in the observing handshake, or one that validates on its own.
             var leaf = new X509Certificate2(remoteCertificate.GetRawCertData());
+            if (options.SkipCertificateCheck || string.Equals(leaf.Thumbprint, trustedLeaf, StringComparison.OrdinalIgnoreCase))
+            {
+                return credential.Leaf;
+            }
+
             ServerValidation v = options.Validator.Validate(leaf, Array.Empty<X509Certificate2>(), host);
-            if (!v.Valid && !options.SkipCertificateCheck && !OnlyMissingIntermediates(v))
+            if (!v.Valid)
             {
                 obs.Validation = v;
                 return null!;
@@ -452,10 +466,6 @@ internal static class TlsProbe
 
         return new SslStream(net, false, Validate, Select, EncryptionPolicy.RequireEncryption);
     }
-
-    /// <summary>In the selection callback only the server's leaf is known; a missing intermediate is judged after the handshake.</summary>
-    private static bool OnlyMissingIntermediates(ServerValidation v) =>
-        v.Errors.All(e => e.StartsWith("PartialChain", StringComparison.Ordinal));
 
     private static async Task AuthenticateAsync(SslStream ssl, string host, ClientCredential? credential, CancellationToken ct, SslProtocols? protocols = null)
     {
@@ -476,15 +486,7 @@ internal static class TlsProbe
         await ssl.AuthenticateAsClientAsync(options, ct).ConfigureAwait(false);
 #else
         var certs = credential is null ? null : new X509CertificateCollection { credential.Leaf };
-        try
-        {
-            await ssl.AuthenticateAsClientAsync(host, certs, protocols ?? Protocols, checkCertificateRevocation: false).ConfigureAwait(false);
-        }
-        catch (ArgumentException) when (protocols is null)
-        {
-            // This Windows does not know TLS 1.3: TLS 1.2 only (never anything older).
-            await ssl.AuthenticateAsClientAsync(host, certs, SslProtocols.Tls12, checkCertificateRevocation: false).ConfigureAwait(false);
-        }
+        await ssl.AuthenticateAsClientAsync(host, certs, protocols ?? Protocols, checkCertificateRevocation: false).ConfigureAwait(false);
 #endif
     }
 
