@@ -128,6 +128,19 @@ public sealed class FakeCpiRuntime : IDisposable
                 return;
             }
 
+            if (ctx.Request.Path.StartsWithSegments("/oauth/token"))
+            {
+                ctx.Response.ContentType = "application/json";
+                await ctx.Response.WriteAsync("{\"access_token\":\"eyJhbGciOiJSUzI1NiJ9.secret-token-value\",\"token_type\":\"bearer\",\"expires_in\":43199}");
+                return;
+            }
+
+            if (ctx.Request.Path.StartsWithSegments("/http/unmapped"))
+            {
+                ctx.Response.StatusCode = 401;
+                return;
+            }
+
             if (role.Contains(client.Thumbprint))
             {
                 ctx.Response.StatusCode = 200;

@@ -161,6 +161,26 @@ public sealed class TlsKestrelTests : IDisposable
     }
 
     [Fact]
+    public void Plain401WithTheCertificateSentPointsAtTheServiceKey()
+    {
+        PSObject o = Probe(Pki.Leaf, "/http/unmapped");
+        Assert.Equal(401, P(o, "StatusCode"));
+        Assert.True((bool)P(o, "ClientCertificateSent")!);
+        Assert.Contains("401 although the client certificate was sent", Diagnosis(o));
+    }
+
+    [Fact]
+    public void TokensInTheAnswerAreNotShown()
+    {
+        PSObject o = Probe(Pki.Leaf, "/oauth/token", "-Method POST -Body 'grant_type=client_credentials&client_id=sb-x' -ContentType application/x-www-form-urlencoded");
+        Assert.Equal(200, P(o, "StatusCode"));
+        string body = (string)P(o, "ResponseBody")!;
+        Assert.Contains("\"access_token\":\"***\"", body);
+        Assert.DoesNotContain("secret-token-value", body);
+        Assert.Contains("expires_in", body);
+    }
+
+    [Fact]
     public void ExpectedStatusCodeDecidesSuccess()
     {
         PsResult r = _ps.Run("Test-MtlsEndpoint -Uri $args[0] -NoClientCertificate -TrustedCertificate $root -ExpectedStatusCode 401 -Quiet", _runtime.Url + "/http/x");

@@ -618,9 +618,16 @@ internal static class TlsProbe
             return answer.BodyTruncated ? "..." : string.Empty;
         }
 
-        string text = new UTF8Encoding(false, false).GetString(answer.Body);
+        string text = RedactTokens(new UTF8Encoding(false, false).GetString(answer.Body));
         return answer.BodyTruncated ? text + "..." : text;
     }
+
+    private static readonly System.Text.RegularExpressions.Regex TokenField = new(
+        "(\"(?:access_token|refresh_token|id_token|client_secret)\"\\s*:\\s*\")[^\"]*(\")",
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>A token endpoint's answer holds bearer tokens: they are replaced by *** before the body is shown.</summary>
+    internal static string RedactTokens(string body) => TokenField.Replace(body, "$1***$2");
 
     private static bool IsIoFailure(Exception ex) =>
         ex is IOException or AuthenticationException or ObjectDisposedException or SocketException or System.ComponentModel.Win32Exception
