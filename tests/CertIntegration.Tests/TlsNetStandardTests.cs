@@ -1,0 +1,124 @@
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using System.Reflection;
+using System.Runtime.Loader;
+using CertIntegration.TestSupport;
+using Xunit;
+using static CertIntegration.Tests.TlsTestSupport;
+
+namespace CertIntegration.Tests;
+
+/// <summary>
+/// The netstandard2.0 build (what Windows PowerShell 5.1 loads), run here in an isolated load context: its path chooses
+/// the client certificate in the selection callback, after checking the server there. On Linux, .NET sends only the
+/// leaf for a callback-chosen certificate (as SChannel does without the intermediates in the Windows stores), so
+/// these tests use servers that accept the leaf alone.
+/// </summary>
+public sealed class TlsNetStandardTests : IDisposable
+{
+    private static readonly Lazy<Assembly?> NetStandardBuild = new(Load);
+    private static readonly TestPki Pki = TestPki.Default;
+    private static readonly Lazy<TestPki> Other = new(() => new TestPki("NetStandard Unrelated"));
+
+    private readonly TempDir _tmp = new();
+    private readonly Runspace? _runspace;
+
+    public TlsNetStandardTests()
+    {
+        Assembly? asm = NetStandardBuild.Value;
+        if (asm is null)
+        {
+            return;
+        }
+
+        var iss = InitialSessionState.CreateDefault2();
+        foreach (string name in new[] { "Test-MtlsEndpoint", "ConvertFrom-ServiceKey" })
+        {
+            Type type = asm.GetType("CertIntegration.Commands." + name.Replace("-", string.Empty) + "Command", throwOnError: true)!;
+            iss.Commands.Add(new SessionStateCmdletEntry(name, type, null));
+        }
+
+        _runspace = RunspaceFactory.CreateRunspace(iss);
+        _runspace.Open();
+        _runspace.SessionStateProxy.SetVariable("root", Cert(Pki.Root));
+    }
+
+    public void Dispose()
+    {
+        _runspace?.Dispose();
+        _tmp.Dispose();
+    }
+
+    private static Assembly? Load()
+    {
+        string dir = Path.Combine(Repo.Root, "out", "CertIntegration", "bin", "netstandard2.0");
+        if (!File.Exists(Path.Combine(dir, "CertIntegration.dll")))
+        {
+            return null;
+        }
+
+        var alc = new NetStandardContext(dir);
+        return alc.LoadFromAssemblyPath(Path.Combine(dir, "CertIntegration.dll"));
+    }
+
+    private sealed class NetStandardContext : AssemblyLoadContext
+    {
+        private readonly string _dir;
+
+        public NetStandardContext(string dir) : base("CertIntegration-netstandard2.0") => _dir = dir;
+
+        protected override Assembly? Load(AssemblyName name)
+        {
+            // The module's own dependencies from its netstandard2.0 folder; System.Management.Automation and the
+            // framework from the host, as in a real PowerShell.
+            string candidate = Path.Combine(_dir, name.Name + ".dll");
+            return name.Name is "CertIntegration" or "BouncyCastle.Cryptography" or "Newtonsoft.Json" && File.Exists(candidate)
+                ? LoadFromAssemblyPath(candidate)
+                : null;
+        }
+    }
+
+    private PSObject Run(string script, params object[] args)
+    {
+        using var ps = PowerShell.Create();
+        ps.Runspace = _runspace;
+        ps.AddScript(script);
+        foreach (object a in args)
+        {
+            ps.AddArgument(a);
+        }
+
+        var output = ps.Invoke();
+        Assert.True(ps.Streams.Error.Count == 0, string.Join("\n", ps.Streams.Error));
+        return Assert.Single(output);
+    }
+
+    [SkippableFact]
+    public void CallbackPathPresentsTheCertificateToATrustedServer()
+    {
+        Skip.If(_runspace is null, "the netstandard2.0 build is not laid out");
+        Skip.IfNot(OpenSslServer.Available, "openssl is not installed");
+        using var server = OpenSslServer.Start(_tmp, Pki.Server, new[] { Pki.Intermediate }, "-verify", "2", "-CAfile", _tmp.Write("ca.pem", Pki.Intermediate.CertificatePem + Pki.Root.CertificatePem));
+        PSObject o = Run("ConvertFrom-ServiceKey $args[0] | Test-MtlsEndpoint -Uri $args[1] -TrustedCertificate $root -TimeoutSec 20", ServiceKey(_tmp, Pki, Pki.Leaf), server.Url);
+        Assert.True((bool)P(o, "Success")!, Describe(o) + "\n" + server.Output);
+        Assert.True((bool)P(o, "ClientCertificateSent")!);
+        Assert.Contains("Client certificate", (string)P(o, "ResponseBody")!);
+        Thread.Sleep(200);
+        Assert.Contains("CertIntegration Test Client", server.Output); // s_server logs the certificates it verifies
+    }
+
+    [SkippableFact]
+    public void CallbackPathWithholdsTheCertificateFromAnUntrustedServer()
+    {
+        Skip.If(_runspace is null, "the netstandard2.0 build is not laid out");
+        Skip.IfNot(OpenSslServer.Available, "openssl is not installed");
+        TestPki other = Other.Value;
+        using var server = OpenSslServer.Start(_tmp, other.Server, new[] { other.Intermediate }, "-verify", "2", "-CAfile", _tmp.Write("ca2.pem", Pki.Root.CertificatePem));
+        PSObject o = Run("ConvertFrom-ServiceKey $args[0] | Test-MtlsEndpoint -Uri $args[1] -TrustedCertificate $root -TimeoutSec 20", ServiceKey(_tmp, Pki, Pki.Leaf), server.Url);
+        Assert.False((bool)P(o, "ServerCertificateValid")!);
+        Assert.False((bool)P(o, "ClientCertificateSent")!);
+        Assert.Equal("FAILED server certificate", P(o, "Verdict"));
+        Thread.Sleep(200);
+        Assert.DoesNotContain("CertIntegration Test Client", server.Output);
+    }
+}
