@@ -13,9 +13,13 @@ namespace CertIntegration.Tests;
 /// the client certificate in the selection callback, after checking the server there. On Linux, .NET sends only the
 /// leaf for a callback-chosen certificate (as SChannel does without the intermediates in the Windows stores), so
 /// these tests use servers that accept the leaf alone.
+/// PowerShell caches cmdlet metadata by type name, so the two builds cannot meet in one process: these tests run only
+/// in a child test process (CI_NETSTANDARD_CHILD=1) that <see cref="TlsNetStandardRunner"/> starts.
 /// </summary>
 public sealed class TlsNetStandardTests : IDisposable
 {
+    internal const string ChildVariable = "CI_NETSTANDARD_CHILD";
+
     private static readonly Lazy<Assembly?> NetStandardBuild = new(Load);
     private static readonly TestPki Pki = TestPki.Default;
     private static readonly Lazy<TestPki> Other = new(() => new TestPki("NetStandard Unrelated"));
@@ -25,6 +29,11 @@ public sealed class TlsNetStandardTests : IDisposable
 
     public TlsNetStandardTests()
     {
+        if (Environment.GetEnvironmentVariable(ChildVariable) != "1")
+        {
+            return;
+        }
+
         Assembly? asm = NetStandardBuild.Value;
         if (asm is null)
         {
@@ -96,6 +105,7 @@ public sealed class TlsNetStandardTests : IDisposable
     [SkippableFact]
     public void CallbackPathPresentsTheCertificateToATrustedServer()
     {
+        Skip.If(Environment.GetEnvironmentVariable(ChildVariable) != "1", "runs in its own process (TlsNetStandardRunner)");
         Skip.If(_runspace is null, "the netstandard2.0 build is not laid out");
         Skip.IfNot(OpenSslServer.Available, "openssl is not installed");
         using var server = OpenSslServer.Start(_tmp, Pki.Server, new[] { Pki.Intermediate }, "-verify", "2", "-CAfile", _tmp.Write("ca.pem", Pki.Intermediate.CertificatePem + Pki.Root.CertificatePem));
@@ -110,6 +120,7 @@ public sealed class TlsNetStandardTests : IDisposable
     [SkippableFact]
     public void CallbackPathWithholdsTheCertificateFromAnUntrustedServer()
     {
+        Skip.If(Environment.GetEnvironmentVariable(ChildVariable) != "1", "runs in its own process (TlsNetStandardRunner)");
         Skip.If(_runspace is null, "the netstandard2.0 build is not laid out");
         Skip.IfNot(OpenSslServer.Available, "openssl is not installed");
         TestPki other = Other.Value;
@@ -120,5 +131,40 @@ public sealed class TlsNetStandardTests : IDisposable
         Assert.Equal("FAILED server certificate", P(o, "Verdict"));
         Thread.Sleep(200);
         Assert.DoesNotContain("CertIntegration Test Client", server.Output);
+    }
+}
+
+/// <summary>Runs <see cref="TlsNetStandardTests"/> in a test process of their own and checks that they passed.</summary>
+public sealed class TlsNetStandardRunner
+{
+    [SkippableFact]
+    public void NetStandardBuildPassesInItsOwnProcess()
+    {
+        Skip.IfNot(OpenSslServer.Available, "openssl is not installed");
+        Skip.If(Environment.GetEnvironmentVariable(TlsNetStandardTests.ChildVariable) == "1", "this is the child process");
+        string testAssembly = typeof(TlsNetStandardRunner).Assembly.Location;
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string a in new[] { "test", testAssembly, "--nologo", "--filter", "FullyQualifiedName~TlsNetStandardTests" })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment[TlsNetStandardTests.ChildVariable] = "1";
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync(), stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(180_000))
+        {
+            p.Kill(entireProcessTree: true);
+            Assert.Fail("the child test run did not finish in 180 s");
+        }
+
+        string output = stdout.Result + stderr.Result;
+        Assert.True(p.ExitCode == 0, output);
+        Assert.Matches(@"Passed:\s+2\b", output);
     }
 }
