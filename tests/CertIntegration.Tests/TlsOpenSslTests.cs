@@ -91,6 +91,20 @@ public sealed class TlsOpenSslTests : IDisposable
     [SkippableTheory]
     [InlineData("-tls1_3")]
     [InlineData("-tls1_2")]
+    public void RequestWithoutACaListIsStillSeen(string version)
+    {
+        Skip.IfNot(OpenSslServer.Available, "openssl is not installed");
+        using var server = OpenSslServer.Start(_tmp, Pki.Server, new[] { Pki.Intermediate }, "-verify", "2", version);
+        PSObject o = Probe(server.Url);
+        Assert.True((bool)P(o, "ClientCertificateRequested")!, Describe(o));
+        Assert.Empty(Strings(o, "AcceptableIssuers"));
+        Assert.Null(P(o, "ClientChainMatchesAcceptableIssuers"));
+        Assert.True((bool)P(o, "ClientCertificateSent")!);
+    }
+
+    [SkippableTheory]
+    [InlineData("-tls1_3")]
+    [InlineData("-tls1_2")]
     public void AcceptableCasThatDoNotIncludeOursAreDiagnosed(string version)
     {
         Skip.IfNot(OpenSslServer.Available, "openssl is not installed");
