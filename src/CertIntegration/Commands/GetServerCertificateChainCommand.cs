@@ -1,0 +1,175 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using CertIntegration.Internal;
+using CertIntegration.Internal.Tls;
+using BcCertificate = Org.BouncyCastle.X509.X509Certificate;
+
+namespace CertIntegration.Commands;
+
+/// <summary>
+/// <para type="synopsis">Gets the certificate chain a TLS server presents, even when it is not trusted, as a bundle.</para>
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "ServerCertificateChain", DefaultParameterSetName = UriSet)]
+[OutputType(typeof(CertificateBundle))]
+public sealed class GetServerCertificateChainCommand : CancellableCmdlet
+{
+    private const string UriSet = "Uri";
+    private const string HostSet = "HostName";
+
+    /// <summary>https:// URLs (only host and port are used).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = UriSet)]
+    [ValidateNotNullOrEmpty]
+    public string[] Uri { get; set; } = Array.Empty<string>();
+
+    [Parameter(Mandatory = true, ParameterSetName = HostSet)]
+    [Alias("ComputerName")]
+    [ValidateNotNullOrEmpty]
+    public string HostName { get; set; } = string.Empty;
+
+    [Parameter(ParameterSetName = HostSet)]
+    [ValidateRange(1, 65535)]
+    public int Port { get; set; } = 443;
+
+    /// <summary>Extra roots for the validation result (the chain is returned either way).</summary>
+    [Parameter]
+    public PSObject[]? TrustedCertificate { get; set; }
+
+    /// <summary>Append the root this machine found for the chain when the server did not send it.</summary>
+    [Parameter]
+    public SwitchParameter IncludeRoot { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public int TimeoutSec { get; set; } = 30;
+
+    private ServerCertificateValidator _validator = new(null);
+
+    protected override void BeginProcessing()
+    {
+        try
+        {
+            _validator = new ServerCertificateValidator(TestMtlsEndpointCommand.TrustedRoots(TrustedCertificate));
+        }
+        catch (CertIntegrationException ex)
+        {
+            ThrowTerminatingError(ex.ToErrorRecord(TrustedCertificate));
+        }
+    }
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == HostSet)
+        {
+            Fetch(HostName.Trim(), Port, HostName);
+            return;
+        }
+
+        foreach (string text in Uri)
+        {
+            string t = text.Trim();
+            if (!t.Contains("://"))
+            {
+                t = "https://" + t;
+            }
+
+            if (!System.Uri.TryCreate(t, UriKind.Absolute, out System.Uri? u) || u.Scheme != System.Uri.UriSchemeHttps || u.Host.Length == 0)
+            {
+                WriteFailure(new CertIntegrationException(TlsErrorIds.UriInvalid, ErrorCategory.InvalidArgument, $"'{text}' is not an https:// URL or host name."), text);
+                continue;
+            }
+
+            Fetch(TlsProbe.HostOf(u), u.Port, text);
+        }
+    }
+
+    private void Fetch(string host, int port, object target)
+    {
+        WriteVerbose($"Connecting to {host}:{port}.");
+        HandshakeObservation obs;
+        try
+        {
+            obs = Await(TlsProbe.ObserveAsync(host, port, _validator, TimeoutSec, StopToken));
+        }
+        catch (SocketException ex)
+        {
+            WriteFailure(new CertIntegrationException(TlsErrorIds.ServerUnreachable, ErrorCategory.ConnectionError,
+                $"Could not connect to {host}:{port}: {ex.Message}", ex), target);
+            return;
+        }
+        catch (OperationCanceledException) when (!StopToken.IsCancellationRequested)
+        {
+            WriteFailure(new CertIntegrationException(TlsErrorIds.ServerUnreachable, ErrorCategory.OperationTimeout,
+                $"{host}:{port} did not complete a TLS handshake within {TimeoutSec} s."), target);
+            return;
+        }
+        catch (Exception ex) when (ex is System.IO.IOException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
+        {
+            WriteFailure(new CertIntegrationException(TlsErrorIds.TlsHandshakeFailed, ErrorCategory.ProtocolError,
+                $"The TLS handshake with {host}:{port} failed: {ex.Message}", ex), target);
+            return;
+        }
+
+        if (obs.Presented.Length == 0)
+        {
+            WriteFailure(new CertIntegrationException(TlsErrorIds.TlsHandshakeFailed, ErrorCategory.ProtocolError,
+                $"{host}:{port} presented no certificate: the TLS handshake failed ({obs.Error?.Message ?? "no TLS"}). The server may not offer TLS 1.2 or 1.3, or may not speak TLS on this port."), target);
+            return;
+        }
+
+        List<X509Certificate2> chain = Order(obs.Presented);
+        if (chain.Count < obs.Presented.Length)
+        {
+            WriteVerbose($"{host}:{port} sent {obs.Presented.Length - chain.Count} certificate(s) that are not part of its chain; they are left out.");
+        }
+
+        bool rootAdded = false;
+        if (IncludeRoot && obs.Validation?.Root is { } root && !chain.Any(c => c.Thumbprint == root.Thumbprint)
+            && string.Equals(root.Subject, root.Issuer, StringComparison.Ordinal) && string.Equals(chain[chain.Count - 1].Issuer, root.Subject, StringComparison.Ordinal))
+        {
+            chain.Add(root);
+            rootAdded = true;
+        }
+
+        var bundle = new CertificateBundle(chain, null) { Source = $"{host}:{port}" };
+        var output = new PSObject(bundle);
+        output.Properties.Add(new PSNoteProperty("HostName", host));
+        output.Properties.Add(new PSNoteProperty("Port", port));
+        output.Properties.Add(new PSNoteProperty("IsTrusted", obs.Validation?.Valid ?? false));
+        output.Properties.Add(new PSNoteProperty("ValidationErrors", obs.Validation?.Errors ?? new[] { "NotValidated" }));
+        output.Properties.Add(new PSNoteProperty("RootAddedFromLocalStore", rootAdded));
+        output.Properties.Add(new PSNoteProperty("ClientCertificateRequested", obs.ClientCertificateRequested));
+        output.Properties.Add(new PSNoteProperty("AcceptableIssuers", obs.AcceptableIssuers.ToArray()));
+        output.Properties.Add(new PSNoteProperty("TlsProtocol", obs.Protocol));
+        if (obs.Validation is { Valid: false } v)
+        {
+            WriteVerbose($"{host}:{port}: the chain is not trusted here: {string.Join(" ", v.Errors)}");
+        }
+
+        WriteObject(output);
+    }
+
+    /// <summary>The server's leaf first, then its issuers as ChainBuilder links them (certificates that do not belong are left out).</summary>
+    private static List<X509Certificate2> Order(X509Certificate2[] presented)
+    {
+        var bc = presented.Select(c => new BcCertificate(c.RawData)).ToList();
+        var chains = ChainBuilder.Build(bc, Array.Empty<PrivateKeyMaterial>(), out _);
+        byte[] leaf = presented[0].RawData;
+        var mine = chains.FirstOrDefault(c => c.Certificates.Any(x => x.GetEncoded().SequenceEqual(leaf)));
+        var ordered = new List<X509Certificate2>();
+        if (mine is not null)
+        {
+            int start = mine.Certificates.FindIndex(x => x.GetEncoded().SequenceEqual(leaf));
+            ordered.AddRange(mine.Certificates.Skip(start).Select(x => new X509Certificate2(x.GetEncoded())));
+        }
+        else
+        {
+            ordered.Add(presented[0]);
+        }
+
+        return ordered;
+    }
+}

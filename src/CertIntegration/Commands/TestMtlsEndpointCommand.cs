@@ -1,0 +1,378 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Runtime.CompilerServices;
+using System.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using CertIntegration.Internal;
+using CertIntegration.Internal.Tls;
+
+namespace CertIntegration.Commands;
+
+/// <summary>
+/// <para type="synopsis">Tests an HTTPS endpoint with client-certificate (mTLS) authentication and explains the outcome.</para>
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Test, "MtlsEndpoint", DefaultParameterSetName = CertificateSet)]
+[OutputType(typeof(MtlsTestResult))]
+[OutputType(typeof(bool))]
+public sealed class TestMtlsEndpointCommand : CancellableCmdlet
+{
+    private const string CertificateSet = "Certificate";
+    private const string PfxSet = "PfxPath";
+    private const string NoCertificateSet = "NoClientCertificate";
+    private const int ProgressId = 41;
+
+    private readonly Dictionary<object, ClientCredential> _credentials = new(new ReferenceComparer());
+    private readonly List<Task<MtlsTestResult>> _pending = new();
+    private ClientCredential? _pfxCredential;
+    private SemaphoreSlim? _throttle;
+    private ServerCertificateValidator _validator = new(null);
+    private byte[]? _body;
+    private int _started;
+    private int _finished;
+    private bool _certificateOnCommandLine;
+
+    /// <summary>Endpoint URLs; relative ones are resolved against the service key's url.</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true)]
+    [UriArgument]
+    [AllowEmptyCollection]
+    public string[]? Uri { get; set; }
+
+    /// <summary>A CertificateBundle with its key, or an X509Certificate2 with its private key.</summary>
+    [Parameter(ParameterSetName = CertificateSet, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public PSObject? Certificate { get; set; }
+
+    /// <summary>A PKCS#12 file with the client certificate and key.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PfxSet)]
+    [ValidateNotNullOrEmpty]
+    public string? PfxPath { get; set; }
+
+    /// <summary>The PFX password.</summary>
+    [Parameter(ParameterSetName = PfxSet)]
+    public SecureString? Password { get; set; }
+
+    /// <summary>Probe without presenting a client certificate.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = NoCertificateSet)]
+    public SwitchParameter NoClientCertificate { get; set; }
+
+    [Parameter]
+    [ValidatePattern("^[A-Za-z]{1,20}$")]
+    public string Method { get; set; } = "GET";
+
+    /// <summary>Request body: a string (sent as UTF-8) or a byte array.</summary>
+    [Parameter]
+    public object? Body { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ContentType { get; set; }
+
+    [Parameter]
+    public IDictionary? Headers { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public int TimeoutSec { get; set; } = 30;
+
+    /// <summary>Status codes that count as success; default any 2xx.</summary>
+    [Parameter]
+    [ValidateRange(100, 999)]
+    public int[]? ExpectedStatusCode { get; set; }
+
+    /// <summary>Extra roots (X509Certificate2 or CertificateBundle) trusted for the server's certificate.</summary>
+    [Parameter]
+    public PSObject[]? TrustedCertificate { get; set; }
+
+    [Parameter]
+    public SwitchParameter SkipCertificateCheck { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 1024)]
+    public int ThrottleLimit { get; set; } = 32;
+
+    /// <summary>Output only $true or $false per endpoint.</summary>
+    [Parameter]
+    public SwitchParameter Quiet { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        _certificateOnCommandLine = MyInvocation.BoundParameters.ContainsKey(nameof(Certificate));
+        if (SkipCertificateCheck)
+        {
+            WriteWarning("-SkipCertificateCheck: the server's certificate is not validated, so the client certificate may be presented to an impostor. Use it only to diagnose, never in automation.");
+        }
+
+        try
+        {
+            _validator = new ServerCertificateValidator(TrustedRoots(TrustedCertificate));
+            if (Headers is not null)
+            {
+                foreach (DictionaryEntry e in Headers)
+                {
+                    MiniHttp.CheckHeader(Convert.ToString(e.Key, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty,
+                        Convert.ToString(e.Value is PSObject p ? p.BaseObject : e.Value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty);
+                }
+            }
+
+            _body = Body is null ? null : (Body is PSObject pb ? pb.BaseObject : Body) switch
+            {
+                byte[] bytes => bytes,
+                string s => new UTF8Encoding(false).GetBytes(s),
+                object o => new UTF8Encoding(false).GetBytes(LanguagePrimitives.ConvertTo<string>(o)),
+            };
+
+            if (ParameterSetName == PfxSet)
+            {
+                string path = ResolveOutputPath(PfxPath!);
+                _pfxCredential = ClientCredential.FromPfx(path, Password);
+                WarnLocalProblems(_pfxCredential);
+            }
+        }
+        catch (CertIntegrationException ex)
+        {
+            ThrowTerminatingError(ex.ToErrorRecord(ParameterSetName == PfxSet ? PfxPath : null));
+        }
+
+        _throttle = new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
+    }
+
+    protected override void ProcessRecord()
+    {
+        ClientCredential? credential = null;
+        try
+        {
+            credential = ParameterSetName switch
+            {
+                PfxSet => _pfxCredential,
+                NoCertificateSet => null,
+                // A URL piped in also binds to -Certificate (it takes any object): that is no certificate.
+                _ => Certificate is null || (!_certificateOnCommandLine && Certificate.BaseObject is string or System.Uri) ? null : CredentialFor(Certificate),
+            };
+        }
+        catch (CertIntegrationException ex)
+        {
+            WriteFailure(ex, Certificate);
+            return;
+        }
+
+        IEnumerable<string?> uris = Uri is { Length: > 0 } ? Uri : new string?[] { null };
+        foreach (string? text in uris)
+        {
+            System.Uri target;
+            try
+            {
+                target = Resolve(text, credential);
+            }
+            catch (CertIntegrationException ex)
+            {
+                WriteFailure(ex, text);
+                continue;
+            }
+
+            Start(target, credential);
+        }
+
+        Drain(waitForAll: false);
+    }
+
+    protected override void EndProcessing()
+    {
+        Drain(waitForAll: true);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        foreach (ClientCredential c in _credentials.Values)
+        {
+            c.Dispose();
+        }
+
+        _credentials.Clear();
+        _pfxCredential?.Dispose();
+        _throttle?.Dispose();
+    }
+
+    private void Start(System.Uri target, ClientCredential? credential)
+    {
+        var options = new ProbeOptions
+        {
+            Method = Method.ToUpperInvariant(),
+            Body = _body,
+            ContentType = ContentType,
+            Headers = Headers,
+            TimeoutSec = TimeoutSec,
+            ExpectedStatusCodes = ExpectedStatusCode,
+            Validator = _validator,
+            SkipCertificateCheck = SkipCertificateCheck,
+            Credential = credential,
+        };
+        SemaphoreSlim throttle = _throttle!;
+        CancellationToken stop = StopToken;
+        WriteVerbose($"Testing {target} " + (credential is null ? "without a client certificate." : $"with the client certificate '{credential.Subject}'."));
+        _pending.Add(Task.Run(async () =>
+        {
+            await throttle.WaitAsync(stop).ConfigureAwait(false);
+            try
+            {
+                return await TlsProbe.RunAsync(target, options, stop).ConfigureAwait(false);
+            }
+            finally
+            {
+                throttle.Release();
+            }
+        }));
+        _started++;
+    }
+
+    /// <summary>Writes finished results from the pipeline thread; with <paramref name="waitForAll"/>, until none is left.</summary>
+    private void Drain(bool waitForAll)
+    {
+        while (_pending.Count > 0)
+        {
+            Task<MtlsTestResult>? done = _pending.FirstOrDefault(t => t.IsCompleted);
+            if (done is null)
+            {
+                if (!waitForAll)
+                {
+                    return;
+                }
+
+                try
+                {
+                    Task.WaitAny(_pending.ToArray(), StopToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    throw new PipelineStoppedException();
+                }
+
+                continue;
+            }
+
+            _pending.Remove(done);
+            _finished++;
+            Progress(ProgressId, "Testing mTLS endpoints", _finished, _started, $"{_finished} of {_started} done");
+            MtlsTestResult result;
+            try
+            {
+                result = done.GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+
+            foreach (string line in result.Diagnosis)
+            {
+                WriteVerbose($"{result.Uri}: {line}");
+            }
+
+            WriteObject(Quiet ? result.Success : result);
+        }
+    }
+
+    private ClientCredential CredentialFor(PSObject input)
+    {
+        object key = input.BaseObject;
+        if (!_credentials.TryGetValue(key, out ClientCredential? credential))
+        {
+            credential = ClientCredential.FromObject(input);
+            _credentials[key] = credential;
+            WarnLocalProblems(credential);
+        }
+
+        return credential;
+    }
+
+    private void WarnLocalProblems(ClientCredential credential)
+    {
+        foreach (string p in credential.LocalProblems(DateTime.UtcNow))
+        {
+            WriteWarning(p);
+        }
+
+        List<string> missing = credential.IntermediatesSChannelCannotFind();
+        if (missing.Count > 0)
+        {
+            WriteWarning("Windows PowerShell sends with the client certificate only the intermediate CAs Windows finds in its certificate stores, and these are not there: "
+                + string.Join("; ", missing) + ". A server that trusts only the root will then reject the certificate. Import them into Cert:\\CurrentUser\\CA (Intermediate Certification Authorities), or use PowerShell 7, which sends the whole chain.");
+        }
+    }
+
+    private static System.Uri Resolve(string? text, ClientCredential? credential)
+    {
+        string? baseUrl = credential?.BaseUrl;
+        System.Uri? result;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            if (baseUrl is null)
+            {
+                throw new CertIntegrationException(TlsErrorIds.UriMissing, ErrorCategory.InvalidArgument,
+                    "Give -Uri: the certificate did not come from a service key, so there is no url to test.");
+            }
+
+            text = baseUrl;
+        }
+
+        if (!System.Uri.TryCreate(text!.Trim(), UriKind.RelativeOrAbsolute, out result))
+        {
+            throw new CertIntegrationException(TlsErrorIds.UriInvalid, ErrorCategory.InvalidArgument, $"'{text}' is not a valid URL.");
+        }
+
+        if (!result.IsAbsoluteUri || (result.Scheme == System.Uri.UriSchemeFile && text.TrimStart().StartsWith("/", StringComparison.Ordinal)))
+        {
+            if (baseUrl is null || !System.Uri.TryCreate(baseUrl, UriKind.Absolute, out System.Uri? b))
+            {
+                throw new CertIntegrationException(TlsErrorIds.RelativeUriWithoutBase, ErrorCategory.InvalidArgument,
+                    $"'{text}' is a relative URL, and the certificate did not come from a service key with a url to resolve it against. Give the full https:// URL.");
+            }
+
+            result = new System.Uri(b, text.Trim());
+        }
+
+        if (!string.Equals(result.Scheme, System.Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new CertIntegrationException(TlsErrorIds.UriNotHttps, ErrorCategory.InvalidArgument,
+                $"'{text}' is not an https:// URL; client certificates are only used over TLS.");
+        }
+
+        return result;
+    }
+
+    internal static List<X509Certificate2> TrustedRoots(IEnumerable<PSObject>? input)
+    {
+        var list = new List<X509Certificate2>();
+        foreach (PSObject? o in input ?? Enumerable.Empty<PSObject>())
+        {
+            switch (o?.BaseObject)
+            {
+                case X509Certificate2 c:
+                    list.Add(c);
+                    break;
+                case CertificateBundle b:
+                    list.AddRange(b.Chain.Skip(b.ChainLength > 1 ? 1 : 0));
+                    break;
+                case null:
+                    break;
+                default:
+                    throw new CertIntegrationException(TlsErrorIds.CertificateInputInvalid, ErrorCategory.InvalidArgument,
+                        $"-TrustedCertificate takes X509Certificate2 objects or certificate bundles, not a {o.BaseObject.GetType().Name}.");
+            }
+        }
+
+        return list;
+    }
+
+    private sealed class ReferenceComparer : IEqualityComparer<object>
+    {
+        public new bool Equals(object? x, object? y) => ReferenceEquals(x, y);
+
+        public int GetHashCode(object obj) => RuntimeHelpers.GetHashCode(obj);
+    }
+}

@@ -1,0 +1,662 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace CertIntegration.Internal.Tls;
+
+internal enum ProbeFailure
+{
+    None,
+    DnsFailure,
+    ConnectionRefused,
+    ConnectFailed,
+    Timeout,
+    Cancelled,
+    HandshakeFailed,
+    ServerUntrusted,
+    RejectedAfterHandshake,
+    NoAnswer,
+    NotHttp,
+    UnexpectedStatus,
+    Unexpected,
+}
+
+/// <summary>What one probe is asked to do.</summary>
+internal sealed class ProbeOptions
+{
+    public string Method { get; set; } = "GET";
+
+    public byte[]? Body { get; set; }
+
+    public string? ContentType { get; set; }
+
+    public IDictionary? Headers { get; set; }
+
+    public int TimeoutSec { get; set; } = 30;
+
+    public int[]? ExpectedStatusCodes { get; set; }
+
+    public ServerCertificateValidator Validator { get; set; } = new(null);
+
+    public bool SkipCertificateCheck { get; set; }
+
+    /// <summary>The client certificate to present when the server asks; null to probe without one.</summary>
+    public ClientCredential? Credential { get; set; }
+
+    public int MaxBodyBytes { get; set; } = 8 * 1024;
+}
+
+/// <summary>What one TLS handshake showed.</summary>
+internal sealed class HandshakeObservation
+{
+    private readonly object _gate = new();
+
+    public bool ClientCertificateRequested { get; private set; }
+
+    public List<string> AcceptableIssuers { get; } = new();
+
+    /// <summary>The server's certificates as it sent them, leaf first.</summary>
+    public X509Certificate2[] Presented { get; private set; } = Array.Empty<X509Certificate2>();
+
+    public ServerValidation? Validation { get; set; }
+
+    public bool Completed { get; set; }
+
+    public Exception? Error { get; set; }
+
+    public string? Protocol { get; set; }
+
+    public string? CipherSuite { get; set; }
+
+    public bool ClientCertificateSent { get; set; }
+
+    /// <summary>True once .NET handed over the server's whole chain (after a completed handshake).</summary>
+    public bool ValidationCalled { get; private set; }
+
+    /// <summary>True when <see cref="Presented"/> came from the TLS 1.2 Certificate message read off the wire.</summary>
+    public bool PresentedFromWire { get; private set; }
+
+    public void SetPresentedFromWire(X509Certificate2[] certificates)
+    {
+        lock (_gate)
+        {
+            Presented = certificates;
+            PresentedFromWire = true;
+        }
+    }
+
+    /// <summary>Takes the server side from a later observation that saw more of it.</summary>
+    public void MergeServerSide(HandshakeObservation other)
+    {
+        if (other.ValidationCalled)
+        {
+            Presented = other.Presented;
+            Validation = other.Validation;
+            ValidationCalled = true;
+        }
+
+        foreach (string i in other.AcceptableIssuers)
+        {
+            if (!AcceptableIssuers.Contains(i))
+            {
+                AcceptableIssuers.Add(i);
+            }
+        }
+
+        ClientCertificateRequested |= other.ClientCertificateRequested;
+    }
+
+    public void OnSelection(X509Certificate? remote, string[]? issuers)
+    {
+        lock (_gate)
+        {
+            // .NET calls the selection callback once before the handshake (no server certificate yet, no issuers) and
+            // again when the server sends a CertificateRequest: then the server certificate is known.
+            if (remote is not null)
+            {
+                ClientCertificateRequested = true;
+                if (Presented.Length == 0)
+                {
+                    Presented = new[] { new X509Certificate2(remote.GetRawCertData()) };
+                }
+            }
+
+            if (issuers is { Length: > 0 })
+            {
+                ClientCertificateRequested = true;
+                foreach (string i in issuers)
+                {
+                    if (!AcceptableIssuers.Contains(i))
+                    {
+                        AcceptableIssuers.Add(i);
+                    }
+                }
+            }
+        }
+    }
+
+    public void OnValidation(X509Certificate? remote, X509Chain? chain)
+    {
+        if (remote is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            ValidationCalled = true;
+            var list = new List<X509Certificate2> { new(remote.GetRawCertData()) };
+            if (chain is not null)
+            {
+#if NET8_0_OR_GREATER
+                // The certificates the server sent besides its own, in the order it sent them.
+                foreach (X509Certificate2 c in chain.ChainPolicy.ExtraStore)
+                {
+                    if (!list.Any(l => l.RawData.SequenceEqual(c.RawData)))
+                    {
+                        list.Add(new X509Certificate2(c.RawData));
+                    }
+                }
+#else
+                // SChannel hands over the chain it built from what the server sent.
+                foreach (X509ChainElement e in chain.ChainElements)
+                {
+                    if (!list.Any(l => l.RawData.SequenceEqual(e.Certificate.RawData)))
+                    {
+                        list.Add(new X509Certificate2(e.Certificate.RawData));
+                    }
+                }
+#endif
+            }
+
+            Presented = list.ToArray();
+        }
+    }
+}
+
+/// <summary>
+/// The TLS probe behind Test-MtlsEndpoint and Get-ServerCertificateChain.
+/// <para>Two handshakes. The first presents no certificate and only observes: the server's chain, whether it asks for a
+/// client certificate and from which CAs (the selection callback is the only place this appears). The second is the
+/// real one: on PowerShell 7 with a certificate context built from leaf and intermediates, so the whole chain goes out
+/// (with a context .NET never calls the selection callback, hence the first handshake); on Windows PowerShell with
+/// the leaf chosen in the selection callback (SChannel adds intermediates it finds in the Windows stores).</para>
+/// <para>The client certificate is presented only after the server's chain and name passed our own validation; on the
+/// netstandard build that check runs inside the selection callback itself, before the certificate is handed over.</para>
+/// </summary>
+internal static class TlsProbe
+{
+#if NET8_0_OR_GREATER
+    private const SslProtocols Protocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+    private const SslProtocols Tls13Only = SslProtocols.Tls13;
+#else
+    private const SslProtocols Tls13Only = (SslProtocols)12288;
+
+    // SslProtocols.Tls13 (12288) is not in netstandard2.0. Windows (SChannel) offers TLS 1.3 to servers from
+    // Windows 11 / Server 2022 (build 20348) on; asking for it on older Windows fails, so there TLS 1.2 only.
+    private static readonly SslProtocols Protocols = Environment.OSVersion.Platform == PlatformID.Win32NT && Environment.OSVersion.Version.Build < 20348
+        ? SslProtocols.Tls12
+        : SslProtocols.Tls12 | (SslProtocols)12288;
+#endif
+
+    public static async Task<MtlsTestResult> RunAsync(Uri uri, ProbeOptions options, CancellationToken cancel)
+    {
+        var result = new MtlsTestResult { Uri = uri, ClientCertificateSubject = options.Credential?.Subject };
+        var sw = Stopwatch.StartNew();
+        string stage = "resolving the host name";
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        timeout.CancelAfter(TimeSpan.FromSeconds(options.TimeoutSec));
+        CancellationToken ct = timeout.Token;
+        string host = HostOf(uri);
+        int port = uri.Port;
+        try
+        {
+            // 1. Observe: what does the server present and ask for?
+            HandshakeObservation first = await ObserveCoreAsync(host, port, options, ct, s => stage = s).ConfigureAwait(false);
+            ApplyServerSide(result, first);
+            if (first.Presented.Length == 0)
+            {
+                // No server certificate at all: the handshake itself failed (protocol, cipher, not TLS).
+                result.Failure = ProbeFailure.HandshakeFailed;
+                result.Error = Message(first.Error) ?? "The TLS handshake failed.";
+                return result;
+            }
+
+            if (!result.ServerCertificateValid && !options.SkipCertificateCheck)
+            {
+                result.Failure = ProbeFailure.ServerUntrusted;
+                result.Error = "The server certificate is not trusted: " + string.Join(" ", result.ServerCertificateErrors);
+                return result;
+            }
+
+            // 2. The real handshake and the request.
+            bool present = options.Credential is not null && first.ClientCertificateRequested;
+            stage = "connecting";
+            using Socket socket = await ConnectAsync(host, port, ct, s => stage = s).ConfigureAwait(false);
+            using var net = new NetworkStream(socket, ownsSocket: false);
+            var second = new HandshakeObservation();
+            using SslStream ssl = CreateStream(net, second, host, present ? options.Credential : null, options, trustedLeaf: first.Validation is { Valid: true } ? first.Presented[0].Thumbprint : null);
+            stage = "the TLS handshake";
+            using (ct.Register(() => socket.Dispose()))
+            {
+                try
+                {
+                    await AuthenticateAsync(ssl, host, present ? options.Credential : null, ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (IsIoFailure(ex) && !ct.IsCancellationRequested)
+                {
+                    ApplyServerSide(result, second, keepFirst: true);
+                    // The server asked for it in the first handshake and it was offered in this one (on PowerShell 7
+                    // the context answers without a callback, so there is nothing more to observe).
+                    result.ClientCertificateSent = present;
+                    result.Failure = ProbeFailure.HandshakeFailed;
+                    result.Error = Message(ex);
+                    return result;
+                }
+
+                ApplyServerSide(result, second, keepFirst: true);
+                result.TlsProtocol = ssl.SslProtocol.ToString();
+                result.CipherSuite = CipherOf(ssl);
+                result.ClientCertificateSent = present && (ssl.LocalCertificate is not null || ssl.IsMutuallyAuthenticated);
+                if (!result.ServerCertificateValid && !options.SkipCertificateCheck)
+                {
+                    result.Failure = ProbeFailure.ServerUntrusted;
+                    result.Error = "The server certificate is not trusted: " + string.Join(" ", result.ServerCertificateErrors);
+                    return result;
+                }
+
+                stage = "waiting for the answer";
+                bool headRequest = string.Equals(options.Method, "HEAD", StringComparison.OrdinalIgnoreCase);
+                byte[] request = MiniHttp.BuildRequest(uri, options.Method, options.Headers, options.Body, options.ContentType);
+                HttpAnswer answer;
+                try
+                {
+                    await ssl.WriteAsync(request, 0, request.Length, ct).ConfigureAwait(false);
+                    await ssl.FlushAsync(ct).ConfigureAwait(false);
+                    answer = await MiniHttp.ReadAnswerAsync(ssl, headRequest, options.MaxBodyBytes, ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when ((IsIoFailure(ex) || ex is NoAnswerException) && !ct.IsCancellationRequested)
+                {
+                    result.Failure = result.TlsProtocol == "Tls13" && (first.ClientCertificateRequested || second.ClientCertificateRequested)
+                        ? ProbeFailure.RejectedAfterHandshake
+                        : ProbeFailure.NoAnswer;
+                    result.Error = Message(ex);
+                    return result;
+                }
+                catch (InvalidDataException ex)
+                {
+                    result.Failure = ProbeFailure.NotHttp;
+                    result.Error = ex.Message;
+                    return result;
+                }
+
+                result.StatusCode = answer.StatusCode;
+                result.ReasonPhrase = answer.ReasonPhrase;
+                result.ResponseBody = DecodeBody(answer);
+                if (answer.StatusCode >= 300 && answer.StatusCode < 400)
+                {
+                    result.RedirectLocation = answer.Header("Location");
+                }
+
+                bool expected = options.ExpectedStatusCodes is { Length: > 0 } codes
+                    ? codes.Contains(answer.StatusCode)
+                    : answer.StatusCode >= 200 && answer.StatusCode < 300;
+                result.Success = expected;
+                result.Failure = expected ? ProbeFailure.None : ProbeFailure.UnexpectedStatus;
+                return result;
+            }
+        }
+        catch (Exception ex) when (ct.IsCancellationRequested && (ex is OperationCanceledException || IsIoFailure(ex) || ex is SocketException))
+        {
+            result.Failure = cancel.IsCancellationRequested ? ProbeFailure.Cancelled : ProbeFailure.Timeout;
+            result.FailedStage = stage;
+            result.Error = cancel.IsCancellationRequested ? "Stopped." : $"No answer within {options.TimeoutSec} s while {stage}.";
+            return result;
+        }
+        catch (SocketException ex)
+        {
+            result.Failure = Classify(ex);
+            result.FailedStage = stage;
+            result.Error = ex.Message;
+            return result;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Anything else (a key the platform cannot use, a certificate context that cannot be built): a result, not a crash.
+            result.Failure = ProbeFailure.Unexpected;
+            result.FailedStage = stage;
+            result.Error = Message(ex);
+            return result;
+        }
+        finally
+        {
+            sw.Stop();
+            result.ElapsedMilliseconds = sw.ElapsedMilliseconds;
+            Diagnoser.Explain(result, options);
+        }
+    }
+
+    /// <summary>The host to connect to and validate: the IDN (punycode) form of a name, an IPv6 address without brackets.</summary>
+    internal static string HostOf(Uri uri) => uri.HostNameType == UriHostNameType.IPv6 ? uri.DnsSafeHost.Trim('[', ']') : uri.IdnHost;
+
+    /// <summary>One observing handshake (no client certificate, no request), for Get-ServerCertificateChain.</summary>
+    public static async Task<HandshakeObservation> ObserveAsync(string host, int port, ServerCertificateValidator validator, int timeoutSec, CancellationToken cancel)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        timeout.CancelAfter(TimeSpan.FromSeconds(timeoutSec));
+        return await ObserveCoreAsync(host, port, new ProbeOptions { Validator = validator, TimeoutSec = timeoutSec }, timeout.Token, _ => { }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The observing handshake. A TLS 1.2 server that requires a client certificate aborts it before .NET hands over
+    /// the server's chain (only the leaf was seen, in the selection callback); then a TLS 1.3-only attempt, which
+    /// completes on the client's side before the server objects, shows the whole chain.
+    /// </summary>
+    private static async Task<HandshakeObservation> ObserveCoreAsync(string host, int port, ProbeOptions options, CancellationToken ct, Action<string> stage)
+    {
+        HandshakeObservation obs = await HandshakeAsync(host, port, null, options, ct, stage).ConfigureAwait(false);
+        if (!obs.ValidationCalled && !obs.PresentedFromWire && obs.Presented.Length > 0 && obs.Error is not null)
+        {
+            HandshakeObservation retry = await HandshakeAsync(host, port, null, options, ct, stage, Tls13Only).ConfigureAwait(false);
+            obs.MergeServerSide(retry);
+        }
+
+        return obs;
+    }
+
+    private static async Task<HandshakeObservation> HandshakeAsync(string host, int port, ClientCredential? credential, ProbeOptions options, CancellationToken ct, Action<string> stage, SslProtocols? protocols = null)
+    {
+        stage("connecting");
+        using Socket socket = await ConnectAsync(host, port, ct, stage).ConfigureAwait(false);
+        using var net = new RecordingStream(new NetworkStream(socket, ownsSocket: false));
+        var obs = new HandshakeObservation();
+        using SslStream ssl = CreateStream(net, obs, host, credential, options, observeOnly: true);
+        stage("the TLS handshake");
+        using (ct.Register(() => socket.Dispose()))
+        {
+            try
+            {
+                await AuthenticateAsync(ssl, host, credential, ct, protocols).ConfigureAwait(false);
+                obs.Completed = true;
+                obs.Protocol = ssl.SslProtocol.ToString();
+                obs.CipherSuite = CipherOf(ssl);
+            }
+            catch (Exception ex) when (IsIoFailure(ex) && !ct.IsCancellationRequested)
+            {
+                obs.Error = ex;
+            }
+        }
+
+        ct.ThrowIfCancellationRequested();
+        if (!obs.ValidationCalled)
+        {
+            // The handshake ended before .NET showed the chain: read it from the TLS 1.2 Certificate message.
+            X509Certificate2[] fromWire = TlsRecordReader.ServerCertificates(net.Received);
+            if (fromWire.Length > 0 && (obs.Presented.Length == 0 || fromWire[0].RawData.SequenceEqual(obs.Presented[0].RawData)))
+            {
+                obs.SetPresentedFromWire(fromWire);
+            }
+        }
+
+        if (obs.Presented.Length > 0)
+        {
+            obs.Validation = options.Validator.Validate(obs.Presented[0], obs.Presented.Skip(1).ToList(), host);
+        }
+
+        return obs;
+    }
+
+    private static SslStream CreateStream(Stream net, HandshakeObservation obs, string host, ClientCredential? credential, ProbeOptions options, bool observeOnly = false, string? trustedLeaf = null)
+    {
+        bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+        {
+            obs.OnValidation(certificate, chain);
+            if (observeOnly)
+            {
+                // Nothing of ours is sent on this connection; the chain is recorded and judged afterwards.
+                return true;
+            }
+
+            if (obs.Presented.Length == 0)
+            {
+                return options.SkipCertificateCheck;
+            }
+
+            obs.Validation = options.Validator.Validate(obs.Presented[0], obs.Presented.Skip(1).ToList(), host);
+            return obs.Validation.Valid || options.SkipCertificateCheck;
+        }
+
+        X509Certificate Select(object sender, string targetHost, X509CertificateCollection localCertificates, X509Certificate? remoteCertificate, string[] acceptableIssuers)
+        {
+            obs.OnSelection(remoteCertificate, acceptableIssuers);
+            if (credential is null || remoteCertificate is null)
+            {
+                return null!;
+            }
+
+            // Decide here, before the certificate leaves: .NET validates the server only after the handshake, and
+            // by then the certificate is sent. The server must present the certificate whose whole chain was
+            // validated in the observing handshake, or one that validates on its own.
+            var leaf = new X509Certificate2(remoteCertificate.GetRawCertData());
+            if (options.SkipCertificateCheck || string.Equals(leaf.Thumbprint, trustedLeaf, StringComparison.OrdinalIgnoreCase))
+            {
+                return credential.Leaf;
+            }
+
+            ServerValidation v = options.Validator.Validate(leaf, Array.Empty<X509Certificate2>(), host);
+            if (!v.Valid)
+            {
+                obs.Validation = v;
+                return null!;
+            }
+
+            return credential.Leaf;
+        }
+
+        return new SslStream(net, false, Validate, Select, EncryptionPolicy.RequireEncryption);
+    }
+
+    private static async Task AuthenticateAsync(SslStream ssl, string host, ClientCredential? credential, CancellationToken ct, SslProtocols? protocols = null)
+    {
+#if NET8_0_OR_GREATER
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = host,
+            EnabledSslProtocols = protocols ?? Protocols,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            EncryptionPolicy = EncryptionPolicy.RequireEncryption,
+        };
+        if (credential is not null)
+        {
+            // Leaf and intermediates go out together; with a context the selection callback is not consulted.
+            options.ClientCertificateContext = credential.Context;
+        }
+
+        await ssl.AuthenticateAsClientAsync(options, ct).ConfigureAwait(false);
+#else
+        var certs = credential is null ? null : new X509CertificateCollection { credential.Leaf };
+        await ssl.AuthenticateAsClientAsync(host, certs, protocols ?? Protocols, checkCertificateRevocation: false).ConfigureAwait(false);
+#endif
+    }
+
+    internal static async Task<Socket> ConnectAsync(string host, int port, CancellationToken ct, Action<string> stage)
+    {
+        IPAddress[] addresses;
+        if (IPAddress.TryParse(host.Trim('[', ']'), out IPAddress? literal))
+        {
+            addresses = new[] { literal };
+        }
+        else
+        {
+            stage("resolving the host name");
+#if NET8_0_OR_GREATER
+            addresses = await Dns.GetHostAddressesAsync(host, ct).ConfigureAwait(false);
+#else
+            Task<IPAddress[]> lookup = Dns.GetHostAddressesAsync(host);
+            Task done = await Task.WhenAny(lookup, Task.Delay(Timeout.Infinite, ct)).ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
+            addresses = await lookup.ConfigureAwait(false);
+#endif
+            if (addresses.Length == 0)
+            {
+                throw new SocketException((int)SocketError.HostNotFound);
+            }
+        }
+
+        stage("connecting");
+        SocketException? last = null;
+        foreach (IPAddress address in addresses)
+        {
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                using (ct.Register(() => socket.Dispose()))
+                {
+                    await socket.ConnectAsync(new IPEndPoint(address, port)).ConfigureAwait(false);
+                }
+
+                ct.ThrowIfCancellationRequested();
+                return socket;
+            }
+            catch (SocketException ex) when (!ct.IsCancellationRequested)
+            {
+                last = ex;
+                socket.Dispose();
+            }
+            catch
+            {
+                socket.Dispose();
+                ct.ThrowIfCancellationRequested();
+                throw;
+            }
+        }
+
+        throw last ?? new SocketException((int)SocketError.HostNotFound);
+    }
+
+    private static void ApplyServerSide(MtlsTestResult result, HandshakeObservation obs, bool keepFirst = false)
+    {
+        if (obs.Presented.Length > 0 && (!keepFirst || result.ServerCertificateChain.Length == 0))
+        {
+            result.ServerCertificateChain = obs.Presented;
+        }
+
+        if (obs.Validation is not null)
+        {
+            result.ServerCertificateValid = obs.Validation.Valid;
+            result.ServerCertificateErrors = obs.Validation.Errors;
+        }
+
+        if (!keepFirst)
+        {
+            result.ClientCertificateRequested = obs.ClientCertificateRequested;
+            result.AcceptableIssuers = obs.AcceptableIssuers.ToArray();
+            result.TlsProtocol = obs.Protocol;
+            result.CipherSuite = obs.CipherSuite;
+        }
+        else if (obs.ClientCertificateRequested)
+        {
+            result.ClientCertificateRequested = true;
+        }
+    }
+
+    internal static bool? ChainMatches(ClientCredential? credential, IReadOnlyCollection<string> acceptable)
+    {
+        if (credential is null || acceptable.Count == 0)
+        {
+            return null;
+        }
+
+        var wanted = new HashSet<string>(acceptable.Select(NormalizeDn), StringComparer.OrdinalIgnoreCase);
+        return credential.ChainIssuerNames.Any(n => wanted.Contains(NormalizeDn(n)));
+    }
+
+    /// <summary>
+    /// A comparable form of a DN: its attribute=value parts, trimmed and sorted. Servers' CA lists and certificate
+    /// names print the RDNs in different orders ("O=T, CN=Root" against "CN=Root, O=T").
+    /// </summary>
+    internal static string NormalizeDn(string dn)
+    {
+        IEnumerable<string> parts;
+        try
+        {
+            string lines = new X500DistinguishedName(dn).Decode(X500DistinguishedNameFlags.UseNewLines | X500DistinguishedNameFlags.DoNotUsePlusSign);
+            parts = lines.Split(new[] { '\r', '\n' }, StringSplitOptions.RemoveEmptyEntries);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            parts = dn.Split(',');
+        }
+
+        return string.Join(",", parts.Select(p => p.Trim()).Where(p => p.Length > 0).OrderBy(p => p, StringComparer.OrdinalIgnoreCase));
+    }
+
+    private static string CipherOf(SslStream ssl)
+    {
+#if NET8_0_OR_GREATER
+        return ssl.NegotiatedCipherSuite.ToString();
+#else
+        return $"{ssl.CipherAlgorithm} {ssl.CipherStrength}-bit, {ssl.HashAlgorithm}, {ssl.KeyExchangeAlgorithm}";
+#endif
+    }
+
+    private static string? DecodeBody(HttpAnswer answer)
+    {
+        if (answer.Body.Length == 0)
+        {
+            return answer.BodyTruncated ? "..." : string.Empty;
+        }
+
+        string text = RedactTokens(new UTF8Encoding(false, false).GetString(answer.Body));
+        return answer.BodyTruncated ? text + "..." : text;
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex TokenField = new(
+        "(\"(?:access_token|refresh_token|id_token|client_secret)\"\\s*:\\s*\")[^\"]*(\")",
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>A token endpoint's answer holds bearer tokens: they are replaced by *** before the body is shown.</summary>
+    internal static string RedactTokens(string body) => TokenField.Replace(body, "$1***$2");
+
+    private static bool IsIoFailure(Exception ex) =>
+        ex is IOException or AuthenticationException or ObjectDisposedException or SocketException or System.ComponentModel.Win32Exception
+            or OperationCanceledException;
+
+    private static ProbeFailure Classify(SocketException ex) => ex.SocketErrorCode switch
+    {
+        SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain => ProbeFailure.DnsFailure,
+        SocketError.ConnectionRefused => ProbeFailure.ConnectionRefused,
+        SocketError.TimedOut => ProbeFailure.Timeout,
+        _ => ProbeFailure.ConnectFailed,
+    };
+
+    private static string? Message(Exception? ex)
+    {
+        if (ex is null)
+        {
+            return null;
+        }
+
+        var parts = new List<string>();
+        for (Exception? e = ex; e is not null && parts.Count < 4; e = e.InnerException)
+        {
+            if (!parts.Contains(e.Message))
+            {
+                parts.Add(e.Message);
+            }
+        }
+
+        return string.Join(" -> ", parts);
+    }
+}

@@ -1,0 +1,126 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using CertIntegration.Internal;
+using CertIntegration.Internal.Tls;
+using CertIntegration.TestSupport;
+using Xunit;
+
+namespace CertIntegration.UnitTests;
+
+public class TlsUnitTests
+{
+    private static HttpAnswer Read(string wire, int maxBody = 8192, bool head = false) =>
+        MiniHttp.ReadAnswerAsync(new MemoryStream(Encoding.ASCII.GetBytes(wire)), head, maxBody, CancellationToken.None).GetAwaiter().GetResult();
+
+    [Fact]
+    public void ContentLengthBody()
+    {
+        HttpAnswer a = Read("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhelloEXTRA");
+        Assert.Equal(200, a.StatusCode);
+        Assert.Equal("OK", a.ReasonPhrase);
+        Assert.Equal("hello", Encoding.ASCII.GetString(a.Body));
+        Assert.Equal("b", a.Header("x-a"));
+        Assert.False(a.BodyTruncated);
+    }
+
+    [Fact]
+    public void ChunkedBodyAndInterimAnswers()
+    {
+        HttpAnswer a = Read("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 401 Unauthorized\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\n{\"er\r\n3\r\nr\":\r\n1\r\n1\r\n0\r\n\r\n");
+        Assert.Equal(401, a.StatusCode);
+        Assert.Equal("{\"err\":1", Encoding.ASCII.GetString(a.Body));
+    }
+
+    [Fact]
+    public void BodyIsCutAtTheLimit()
+    {
+        string big = new string('x', 20000);
+        HttpAnswer a = Read($"HTTP/1.0 200 ok\r\n\r\n{big}", maxBody: 1000);
+        Assert.Equal(1000, a.Body.Length);
+        Assert.True(a.BodyTruncated);
+        HttpAnswer c = Read($"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4E20\r\n{big}\r\n0\r\n\r\n", maxBody: 1000);
+        Assert.Equal(1000, c.Body.Length);
+        Assert.True(c.BodyTruncated);
+    }
+
+    [Fact]
+    public void NoAnswerAndNotHttpAreTold()
+    {
+        Assert.Throws<NoAnswerException>(() => Read(string.Empty));
+        Assert.Throws<InvalidDataException>(() => Read("SSH-2.0-OpenSSH\r\n\r\n"));
+    }
+
+    [Fact]
+    public void RequestHasHostLengthAndNoInjectedHeaders()
+    {
+        byte[] req = MiniHttp.BuildRequest(new Uri("https://h.example:8443/http/x?a=1"), "POST",
+            new System.Collections.Hashtable { ["X-Id"] = "1", ["Host"] = "evil" }, Encoding.UTF8.GetBytes("äb"), "application/xml");
+        string text = Encoding.UTF8.GetString(req);
+        Assert.StartsWith("POST /http/x?a=1 HTTP/1.1\r\n", text);
+        Assert.Contains("\r\nHost: h.example:8443\r\n", text);
+        Assert.DoesNotContain("evil", text);
+        Assert.Contains("\r\nContent-Length: 3\r\n", text);
+        Assert.Contains("\r\nContent-Type: application/xml\r\n", text);
+        Assert.EndsWith("\r\n\r\näb", text);
+        var ex = Assert.Throws<CertIntegrationException>(() => MiniHttp.CheckHeader("X-A", "1\r\nInjected: yes"));
+        Assert.Equal(TlsErrorIds.HeaderInvalid, ex.ErrorId);
+        Assert.Throws<CertIntegrationException>(() => MiniHttp.CheckHeader("Bad Name", "1"));
+    }
+
+    [Fact]
+    public void HostNamesMatchSansWithOneLeftmostWildcard()
+    {
+        var pki = TestPki.Default;
+        Issued wild = TestPki.IssueServer("CN=ignored.example", pki.Intermediate, "*.cfapps.example.com", "api.example.com", "10.1.2.3");
+        var cert = X509CertificateLoader.LoadCertificate(wild.Der);
+        Assert.True(ServerCertificateValidator.MatchesHost(cert, "tenant.cfapps.example.com"));
+        Assert.True(ServerCertificateValidator.MatchesHost(cert, "TENANT.CFAPPS.EXAMPLE.COM."));
+        Assert.False(ServerCertificateValidator.MatchesHost(cert, "a.b.cfapps.example.com"));
+        Assert.False(ServerCertificateValidator.MatchesHost(cert, "cfapps.example.com"));
+        Assert.True(ServerCertificateValidator.MatchesHost(cert, "api.example.com"));
+        Assert.False(ServerCertificateValidator.MatchesHost(cert, "ignored.example"));
+        Assert.True(ServerCertificateValidator.MatchesHost(cert, "10.1.2.3"));
+        Assert.False(ServerCertificateValidator.MatchesHost(cert, "10.1.2.4"));
+    }
+
+    [Fact]
+    public void DistinguishedNamesCompareWhateverTheOrder()
+    {
+        Assert.Equal(TlsProbe.NormalizeDn("CN=Root, O=T, C=DE"), TlsProbe.NormalizeDn("C=DE, O=T, CN=Root"));
+        Assert.NotEqual(TlsProbe.NormalizeDn("CN=Root, O=T"), TlsProbe.NormalizeDn("CN=Root2, O=T"));
+    }
+
+    [Fact]
+    public void ServerCertificatesAreReadFromATls12Handshake()
+    {
+        var pki = TestPki.Default;
+        byte[] leaf = pki.Server.Der, inter = pki.Intermediate.Der;
+        var certMsg = new List<byte>();
+        int listLen = 3 + leaf.Length + 3 + inter.Length;
+        certMsg.Add(11);
+        certMsg.AddRange(U24(3 + listLen));
+        certMsg.AddRange(U24(listLen));
+        certMsg.AddRange(U24(leaf.Length));
+        certMsg.AddRange(leaf);
+        certMsg.AddRange(U24(inter.Length));
+        certMsg.AddRange(inter);
+        byte[] serverHello = { 2, 0, 0, 2, 3, 3 };
+        byte[] handshake = serverHello.Concat(certMsg).ToArray();
+
+        // split over two records, as servers do with long chains
+        var wire = new List<byte>();
+        int half = handshake.Length / 2;
+        foreach (byte[] part in new[] { handshake[..half], handshake[half..] })
+        {
+            wire.AddRange(new byte[] { 22, 3, 3, (byte)(part.Length >> 8), (byte)part.Length });
+            wire.AddRange(part);
+        }
+
+        X509Certificate2[] certs = TlsRecordReader.ServerCertificates(wire.ToArray());
+        Assert.Equal(new[] { pki.Server.Thumbprint, pki.Intermediate.Thumbprint }, certs.Select(c => c.Thumbprint));
+        Assert.Empty(TlsRecordReader.ServerCertificates(wire.Take(40).ToArray()));
+        Assert.Empty(TlsRecordReader.ServerCertificates(Array.Empty<byte>()));
+    }
+
+    private static byte[] U24(int n) => new[] { (byte)(n >> 16), (byte)(n >> 8), (byte)n };
+}
