@@ -41,14 +41,17 @@ public class TlsExampleTests
     }
 
     [Fact]
-    public void FormatViewForTheResultLoads()
+    public void TheModulesFormatFileLoadsWithViewsForEveryOutputType()
     {
-        string path = Path.Combine(Repo.Root, "tests", "CertIntegration.Tests", "TlsFormatView.ps1xml");
+        string path = Path.Combine(Repo.Root, "out", "CertIntegration", "CertIntegration.Format.ps1xml");
 
         // FormatTable throws FormatTableLoadException listing every problem of a malformed view.
         var table = new System.Management.Automation.Runspaces.FormatTable(new[] { path });
         Assert.NotNull(table);
         string xml = File.ReadAllText(path);
-        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(xml, "<TypeName>CertIntegration.MtlsTestResult</TypeName>").Count);
+        int Views(string type) => System.Text.RegularExpressions.Regex.Matches(xml, $"<TypeName>{type}</TypeName>").Count;
+        Assert.Equal(2, Views("CertIntegration.MtlsTestResult"));
+        Assert.Equal(2, Views("CertIntegration.CertificateBundle"));
+        Assert.Equal(1, Views("CertIntegration.ExportedCertificate"));
     }
 }

@@ -63,7 +63,7 @@ public sealed class TlsInputTests : IDisposable
         string path = _tmp.Write("bad.pfx", "this is not a pfx");
         PsResult r = _ps.Run("Test-MtlsEndpoint -Uri https://127.0.0.1:1/ -PfxPath $args[0]", path);
         Assert.Empty(r.Output);
-        Assert.Equal(new[] { "PfxReadFailed" }, r.ErrorIds);
+        Assert.Equal(new[] { "NotACertificateContainer" }, r.ErrorIds);
     }
 
     [Fact]

@@ -236,6 +236,6 @@ public sealed class TlsKestrelTests : IDisposable
         Assert.Equal(200, P(o, "StatusCode"));
         _ps.SetVariable("wrong", PsEngine.Secure("wrong"));
         PsResult bad = _ps.Run("Test-MtlsEndpoint -Uri $args[0] -PfxPath $args[1] -Password $wrong", _runtime.Url, _tmp.File("c.pfx"));
-        Assert.Contains("PrivateKeyPasswordIncorrect", bad.ErrorIds);
+        Assert.Contains("Pkcs12PasswordIncorrect", bad.ErrorIds);
     }
 }

@@ -214,66 +214,20 @@ internal sealed class ClientCredential : IDisposable
     }
 
     /// <summary>
-    /// Reads a PFX into a credential through BouncyCastle, refusing hostile MAC iteration counts first.
-    /// (Interim: to be replaced by the shared ContainerReader when it is merged.)
+    /// Reads a certificate container (PFX, or any other form Import-CertificateBundle reads) into a credential: the
+    /// first bundle that carries a private key. Hostile files fail fast in the shared reader.
     /// </summary>
     public static ClientCredential FromPfx(string path, SecureString? password)
     {
-        byte[] bytes = SafeFile.ReadBounded(path);
-        using PasswordChars? pw = PasswordChars.From(password);
-        char[] chars = pw?.Chars ?? Array.Empty<char>();
-        Pkcs12Store store;
-        try
+        IReadOnlyList<CertificateBundle> bundles = ContainerReader.ReadFile(path, password, verbose: null);
+        CertificateBundle? withKey = bundles.FirstOrDefault(b => b.HasPrivateKey);
+        if (withKey is null)
         {
-            Pfx pfx = Pfx.GetInstance(bytes);
-            if (pfx.MacData is { } mac)
-            {
-                KdfGuard.CheckCount(mac.IterationCount, path);
-            }
-
-            store = new Pkcs12StoreBuilder().Build();
-            store.Load(new System.IO.MemoryStream(bytes, false), chars);
-        }
-        catch (CertIntegrationException)
-        {
-            throw;
-        }
-        catch (Exception ex) when (ex is System.IO.IOException or ArgumentException or InvalidCastException or Org.BouncyCastle.Crypto.CryptoException or Org.BouncyCastle.Security.SecurityUtilityException)
-        {
-            bool wrongPassword = ex.Message.IndexOf("password", StringComparison.OrdinalIgnoreCase) >= 0 || ex.Message.IndexOf("MAC", StringComparison.Ordinal) >= 0;
-            throw new CertIntegrationException(
-                wrongPassword ? ErrorIds.PrivateKeyPasswordIncorrect : TlsErrorIds.PfxReadFailed,
-                wrongPassword ? ErrorCategory.AuthenticationError : ErrorCategory.InvalidData,
-                wrongPassword ? $"The password for '{path}' is incorrect (or missing: pass -Password)." : $"'{path}' is not a readable PKCS#12 (PFX) file: {ex.Message}", ex);
+            throw new CertIntegrationException(ErrorIds.PemNoPrivateKey, ErrorCategory.InvalidData,
+                $"'{path}' contains no private key; a client certificate needs one (a PFX exported with its key).");
         }
 
-        foreach (string alias in store.Aliases)
-        {
-            if (!store.IsKeyEntry(alias))
-            {
-                continue;
-            }
-
-            var key = new PrivateKeyMaterial(store.GetKey(alias).Key);
-            var chain = store.GetCertificateChain(alias);
-            var certs = chain is { Length: > 0 }
-                ? chain.Select(e => new X509Certificate2(e.Certificate.GetEncoded())).ToList()
-                : new List<X509Certificate2> { new(store.GetCertificate(alias).Certificate.GetEncoded()) };
-
-            // Pkcs12Store only chains what it can link; add the other certificates of the file, ordered by ChainBuilder.
-            var all = store.Aliases.Where(a => store.IsCertificateEntry(a) || store.IsKeyEntry(a))
-                .Select(a => store.GetCertificate(a)?.Certificate).Where(c => c is not null).Select(c => c!).ToList();
-            var ordered = ChainBuilder.Build(all, new[] { key }, out _).FirstOrDefault(c => c.Key is not null);
-            if (ordered is not null && ordered.Certificates.Count > certs.Count)
-            {
-                certs = ordered.Certificates.Select(c => new X509Certificate2(c.GetEncoded())).ToList();
-            }
-
-            PrivateKeyMaterial.EnsureMatches(key, certs[0]);
-            return FromBundle(new CertificateBundle(certs, key) { Source = path });
-        }
-
-        throw new CertIntegrationException(ErrorIds.PemNoPrivateKey, ErrorCategory.InvalidData, $"'{path}' contains no private key.");
+        return FromBundle(withKey);
     }
 
     private static X509Certificate2 LoadLeaf(byte[] pfx, string password, string thumbprint)

@@ -10,7 +10,6 @@ internal static class TlsErrorIds
     public const string UriMissing = nameof(UriMissing);
     public const string RelativeUriWithoutBase = nameof(RelativeUriWithoutBase);
     public const string HeaderInvalid = nameof(HeaderInvalid);
-    public const string PfxReadFailed = nameof(PfxReadFailed);
     public const string ServerUnreachable = nameof(ServerUnreachable);
     public const string TlsHandshakeFailed = nameof(TlsHandshakeFailed);
     public const string ParameterConflict = nameof(ParameterConflict);
