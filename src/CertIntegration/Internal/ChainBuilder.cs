@@ -180,8 +180,16 @@ internal static class ChainBuilder
             }
 
             byte[]? ski = SubjectKeyId(certs[c]);
-            if (aki is not null && ski is not null && !aki.SequenceEqual(ski))
+            if (aki is not null && ski is not null)
             {
+                // Name and key identifier agree: that names the issuer. The signature is checked only where the
+                // identifiers are missing, because building an RSA public key runs BouncyCastle's Miller-Rabin
+                // check of the modulus, the slowest step when hundreds of keys are read.
+                if (aki.SequenceEqual(ski))
+                {
+                    return c;
+                }
+
                 continue;
             }
 

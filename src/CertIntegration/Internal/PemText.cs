@@ -231,7 +231,7 @@ internal static class PemText
             case "ENCRYPTED PRIVATE KEY":
                 try
                 {
-                    result.Keys.Add(ReadKey(blockText, pem, label, source, lineNo, password));
+                    result.Keys.Add(PrivateKeyMaterial.ReadWithoutModulusTest(() => ReadKey(blockText, pem, label, source, lineNo, password)));
                 }
                 catch (CertIntegrationException ex) when (keyLeftOut is not null && ex.ErrorId is ErrorIds.PrivateKeyMalformed or ErrorIds.PrivateKeyPasswordRequired or ErrorIds.UnsupportedAlgorithm)
                 {

@@ -284,7 +284,7 @@ internal sealed class Pkcs12Reader
         AsymmetricKeyParameter key;
         try
         {
-            key = PrivateKeyFactory.CreateKey(info);
+            key = PrivateKeyMaterial.ReadWithoutModulusTest(() => PrivateKeyFactory.CreateKey(info));
         }
         catch (Exception ex) when (ex is SecurityUtilityException or NotSupportedException)
         {

@@ -24,13 +24,39 @@ internal sealed class PrivateKeyMaterial
         }
 
         Key = privateKey;
-        PublicKey = DerivePublicKey(privateKey);
+        if (privateKey is RsaPrivateCrtKeyParameters crt && !IsConsistent(crt))
+        {
+            throw new CertIntegrationException(
+                ErrorIds.PrivateKeyMalformed,
+                ErrorCategory.InvalidData,
+                "The RSA private key is inconsistent: its primes do not multiply to its modulus.");
+        }
+
+        if (privateKey is RsaKeyParameters and not RsaPrivateCrtKeyParameters)
+        {
+            throw new CertIntegrationException(
+                ErrorIds.PrivateKeyMalformed,
+                ErrorCategory.InvalidData,
+                "The RSA private key lacks its CRT parameters and public exponent, so it cannot be checked against a certificate.");
+        }
+
+        _publicKey = new Lazy<AsymmetricKeyParameter>(() => DerivePublicKey(privateKey));
+        _ownPublicKeyBits = new Lazy<byte[]>(() => SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(_publicKey.Value).PublicKey.GetOctets());
+        if (privateKey is not RsaKeyParameters)
+        {
+            _ = _publicKey.Value; // unsupported key types fail here, at read time
+        }
     }
+
+    private readonly Lazy<AsymmetricKeyParameter> _publicKey;
+    private readonly Lazy<byte[]> _ownPublicKeyBits;
+
+    private byte[] OwnPublicKeyBits => _ownPublicKeyBits.Value;
 
     public AsymmetricKeyParameter Key { get; }
 
     /// <summary>The public half, derived from the private key (never trusted from a file's own public field).</summary>
-    public AsymmetricKeyParameter PublicKey { get; }
+    public AsymmetricKeyParameter PublicKey => _publicKey.Value;
 
     public string Algorithm => Key switch
     {
@@ -57,8 +83,30 @@ internal sealed class PrivateKeyMaterial
     /// <summary>True when this key is the private half of the certificate's public key.</summary>
     public bool Matches(X509Certificate certificate)
     {
-        // Both sides are re-encoded the same way, so encodings that differ but name the same key (an EC point stored
-        // compressed, as RFC 5480 allows) still match.
+        // RSA: compare modulus and exponent straight from the certificate's SubjectPublicKeyInfo. Building an
+        // RsaKeyParameters would run BouncyCastle's Miller-Rabin check of the modulus (tens of milliseconds for
+        // 2048 bits), which is what made a hundred service keys slow.
+        if (Key is RsaPrivateCrtKeyParameters rsa)
+        {
+            try
+            {
+                SubjectPublicKeyInfo spki = certificate.CertificateStructure.SubjectPublicKeyInfo;
+                if (!spki.Algorithm.Algorithm.Equals(PkcsObjectIdentifiers.RsaEncryption) && !spki.Algorithm.Algorithm.Equals(PkcsObjectIdentifiers.IdRsassaPss))
+                {
+                    return false;
+                }
+
+                var pub = RsaPublicKeyStructure.GetInstance(spki.ParsePublicKey());
+                return pub.Modulus.Equals(rsa.Modulus) && pub.PublicExponent.Equals(rsa.PublicExponent);
+            }
+            catch (Exception)
+            {
+                return false;
+            }
+        }
+
+        // Other key types: both sides are re-encoded the same way, so encodings that differ but name the same key
+        // (an EC point stored compressed, as RFC 5480 allows) still match.
         byte[] certSpki;
         try
         {
@@ -69,8 +117,7 @@ internal sealed class PrivateKeyMaterial
             return false;
         }
 
-        byte[] ours = SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(PublicKey).PublicKey.GetOctets();
-        return Arrays.FixedTimeEquals(certSpki, ours);
+        return Arrays.FixedTimeEquals(certSpki, OwnPublicKeyBits);
     }
 
     public bool Matches(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) =>
@@ -86,6 +133,23 @@ internal sealed class PrivateKeyMaterial
                 $"The private key does not belong to the certificate '{certificate.Subject}' (thumbprint {certificate.Thumbprint}): its public key differs. Pair the certificate with the key that was created with it.");
         }
     }
+
+    /// <summary>
+    /// Exact check of an RSA CRT key: p and q are proper factors of n. This is what makes BouncyCastle's probabilistic
+    /// modulus test redundant for keys read through <see cref="ReadWithoutModulusTest{T}"/>.
+    /// </summary>
+    private static bool IsConsistent(RsaPrivateCrtKeyParameters k) =>
+        k.P.CompareTo(Org.BouncyCastle.Math.BigInteger.One) > 0
+        && k.Q.CompareTo(Org.BouncyCastle.Math.BigInteger.One) > 0
+        && k.P.Multiply(k.Q).Equals(k.Modulus);
+
+    /// <summary>
+    /// Runs a private-key parse with BouncyCastle's Miller-Rabin test of RSA moduli switched off for this thread only
+    /// (tens of milliseconds per 2048-bit key, the slowest step of reading a service key). The key that comes out is
+    /// checked exactly instead when it becomes a <see cref="PrivateKeyMaterial"/> (p * q = n).
+    /// </summary>
+    public static T ReadWithoutModulusTest<T>(Func<T> parse) =>
+        Org.BouncyCastle.Utilities.Properties.WithThreadProperty("Org.BouncyCastle.Rsa.MaxMRTests", "0", parse);
 
     private static AsymmetricKeyParameter DerivePublicKey(AsymmetricKeyParameter key)
     {
