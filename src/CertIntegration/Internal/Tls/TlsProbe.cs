@@ -81,6 +81,9 @@ internal sealed class HandshakeObservation
 
     public bool ClientCertificateSent { get; set; }
 
+    /// <summary>The address the handshake reached.</summary>
+    public IPAddress? RemoteAddress { get; set; }
+
     /// <summary>True once .NET handed over the server's whole chain (after a completed handshake).</summary>
     public bool ValidationCalled { get; private set; }
 
@@ -243,10 +246,20 @@ internal static class TlsProbe
             // 2. The real handshake and the request.
             bool present = options.Credential is not null && first.ClientCertificateRequested;
             stage = "connecting";
-            using Socket socket = await ConnectAsync(host, port, ct, s => stage = s).ConfigureAwait(false);
-            using var net = new NetworkStream(socket, ownsSocket: false);
+
+            // The same address the observing handshake reached: behind DNS round robin or a pool, another server
+            // could answer otherwise.
+            using Socket socket = await ConnectAsync(first.RemoteAddress?.ToString() ?? host, port, ct, s => stage = s).ConfigureAwait(false);
+            using var net = new RecordingStream(new NetworkStream(socket, ownsSocket: false));
             var second = new HandshakeObservation();
-            using SslStream ssl = CreateStream(net, second, host, present ? options.Credential : null, options, trustedLeaf: first.Validation is { Valid: true } ? first.Presented[0].Thumbprint : null);
+            string? trustedLeaf = first.Validation is { Valid: true } ? first.Presented[0].Thumbprint : null;
+            var guard = new CertificateGuard(net, second, host, trustedLeaf, options);
+            if (present)
+            {
+                net.WriteGate = guard.Allow;
+            }
+
+            using SslStream ssl = CreateStream(net, second, host, present ? options.Credential : null, options, trustedLeaf: trustedLeaf);
             stage = "the TLS handshake";
             using (ct.Register(() => socket.Dispose()))
             {
@@ -257,6 +270,34 @@ internal static class TlsProbe
                 catch (Exception ex) when (IsIoFailure(ex) && !ct.IsCancellationRequested)
                 {
                     ApplyServerSide(result, second, keepFirst: true);
+                    if (guard.Withheld)
+                    {
+                        // Our certificate never left: the server on this connection failed the check before it.
+                        result.ClientCertificateSent = false;
+                        result.ServerCertificateValid = false;
+                        result.ServerCertificateErrors = guard.Errors;
+                        result.ServerCertificateChain = guard.Presented.Length > 0 ? guard.Presented : result.ServerCertificateChain;
+                        result.ServerChangedBetweenConnections = true;
+                        result.Failure = ProbeFailure.ServerUntrusted;
+                        result.Error = "The server certificate on the second connection is not trusted: " + string.Join(" ", guard.Errors);
+                        return result;
+                    }
+
+                    if (second.Validation is { Valid: false } && !options.SkipCertificateCheck)
+                    {
+                        // The handshake completed on our side and .NET refused the server afterwards (TLS 1.3: the
+                        // certificate message is encrypted, so it could not be checked before ours went out).
+#if NET8_0_OR_GREATER
+                        result.ClientCertificateSent = present;
+#else
+                        result.ClientCertificateSent = second.ClientCertificateSent;
+#endif
+                        result.ServerChangedBetweenConnections = second.Presented.Length > 0 && !string.Equals(second.Presented[0].Thumbprint, first.Presented[0].Thumbprint, StringComparison.OrdinalIgnoreCase);
+                        result.Failure = ProbeFailure.ServerUntrusted;
+                        result.Error = "The server certificate on the second connection is not trusted: " + string.Join(" ", result.ServerCertificateErrors);
+                        return result;
+                    }
+
                     // The server asked for it in the first handshake and it was offered in this one (on PowerShell 7
                     // the context answers without a callback, so there is nothing more to observe).
                     result.ClientCertificateSent = present;
@@ -380,7 +421,7 @@ internal static class TlsProbe
         stage("connecting");
         using Socket socket = await ConnectAsync(host, port, ct, stage).ConfigureAwait(false);
         using var net = new RecordingStream(new NetworkStream(socket, ownsSocket: false));
-        var obs = new HandshakeObservation();
+        var obs = new HandshakeObservation { RemoteAddress = (socket.RemoteEndPoint as IPEndPoint)?.Address };
         using SslStream ssl = CreateStream(net, obs, host, credential, options, observeOnly: true);
         stage("the TLS handshake");
         using (ct.Register(() => socket.Dispose()))
@@ -451,6 +492,7 @@ internal static class TlsProbe
             var leaf = new X509Certificate2(remoteCertificate.GetRawCertData());
             if (options.SkipCertificateCheck || string.Equals(leaf.Thumbprint, trustedLeaf, StringComparison.OrdinalIgnoreCase))
             {
+                obs.ClientCertificateSent = true;
                 return credential.Leaf;
             }
 
@@ -461,6 +503,7 @@ internal static class TlsProbe
                 return null!;
             }
 
+            obs.ClientCertificateSent = true;
             return credential.Leaf;
         }
 
@@ -658,5 +701,107 @@ internal static class TlsProbe
         }
 
         return string.Join(" -> ", parts);
+    }
+}
+
+/// <summary>
+/// Checks the server on the real connection before our certificate leaves. .NET validates the server only after the
+/// handshake, and with a certificate context (PowerShell 7) it sends the client certificate without asking: so the
+/// write that carries the client's second flight is held until the server's TLS 1.2 Certificate message, read off
+/// the wire, shows the leaf validated in the observing handshake (or a chain that validates). Anything unreadable in
+/// a full TLS 1.2 handshake fails closed. In TLS 1.3 that message is encrypted and cannot be checked here; the
+/// server is then judged after the handshake, and the result says so.
+/// </summary>
+internal sealed class CertificateGuard
+{
+    private readonly object _gate = new();
+    private readonly RecordingStream _net;
+    private readonly HandshakeObservation _obs;
+    private readonly string _host;
+    private readonly string? _trustedLeaf;
+    private readonly ProbeOptions _options;
+    private bool _decided;
+    private bool _allowed;
+
+    public CertificateGuard(RecordingStream net, HandshakeObservation obs, string host, string? trustedLeaf, ProbeOptions options)
+    {
+        _net = net;
+        _obs = obs;
+        _host = host;
+        _trustedLeaf = trustedLeaf;
+        _options = options;
+    }
+
+    public bool Withheld { get; private set; }
+
+    public string[] Errors { get; private set; } = Array.Empty<string>();
+
+    public X509Certificate2[] Presented { get; private set; } = Array.Empty<X509Certificate2>();
+
+    public bool Allow()
+    {
+        lock (_gate)
+        {
+            if (_decided)
+            {
+                return _allowed;
+            }
+
+            if (_options.SkipCertificateCheck)
+            {
+                return Decide(true);
+            }
+
+            if (_net.Truncated)
+            {
+                return Refuse("ServerFlightTooLarge: the server's first flight is too large to be checked.");
+            }
+
+            ServerFlight flight = TlsRecordReader.Inspect(_net.Received);
+            if (!flight.SawServerHello)
+            {
+                return true; // nothing from the server yet (not a flight that could carry our certificate)
+            }
+
+            if (flight.Tls13)
+            {
+                return Decide(true);
+            }
+
+            if (flight.Certificates.Length == 0 || flight.CertificatesUnreadable)
+            {
+                if (flight.SawServerHelloDone || flight.CertificatesUnreadable)
+                {
+                    return Refuse("CertificateUnreadable: the server's certificate message on this connection could not be read.");
+                }
+
+                return true; // an abbreviated (resumed) handshake: no certificate of ours goes out in it
+            }
+
+            X509Certificate2 leaf = flight.Certificates[0];
+            Presented = flight.Certificates;
+            if (_trustedLeaf is not null && string.Equals(leaf.Thumbprint, _trustedLeaf, StringComparison.OrdinalIgnoreCase))
+            {
+                return Decide(true);
+            }
+
+            ServerValidation v = _options.Validator.Validate(leaf, flight.Certificates.Skip(1).ToList(), _host);
+            _obs.Validation = v;
+            return v.Valid ? Decide(true) : Refuse(v.Errors);
+        }
+    }
+
+    private bool Decide(bool allowed)
+    {
+        _decided = true;
+        _allowed = allowed;
+        return allowed;
+    }
+
+    private bool Refuse(params string[] errors)
+    {
+        Withheld = true;
+        Errors = errors;
+        return Decide(false);
     }
 }
