@@ -89,4 +89,20 @@ public sealed class TlsImpostorTests : IDisposable
         Thread.Sleep(300);
         Assert.Contains(server.ClientCertificates, s => s.Contains(" Client "));
     }
+
+    /// <summary>One observing handshake per server and cmdlet call, not one per endpoint: half the handshakes, and one
+    /// "no client certificate" entry in the server's log instead of one per endpoint.</summary>
+    [Fact]
+    public void ManyEndpointsOfOneServerShareOneObservingHandshake()
+    {
+        SslStreamCertificateContext good = Context(Pki);
+        using var server = new ScriptedTlsServer(_ => good, SslProtocols.Tls13);
+        PsResult r = _ps.Run("$p = $args[0]; 1..5 | ForEach-Object { \"https://127.0.0.1:$p/e$_\" } | Test-MtlsEndpoint -Certificate $b -TrustedCertificate $root -TimeoutSec 20 -ThrottleLimit 1", server.Port);
+        Assert.Empty(r.Errors);
+        Assert.Equal(5, r.Output.Count);
+        Assert.All(r.Output, o => Assert.True((bool)P(o, "Success")!, Describe(o)));
+        Thread.Sleep(300);
+        Assert.Equal(6, server.Connections);
+        Assert.Equal(5, server.ClientCertificates.Count);
+    }
 }

@@ -32,6 +32,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
     private ClientCredential? _pfxCredential;
     private SemaphoreSlim? _throttle;
     private ServerCertificateValidator _validator = new(null);
+    private readonly ObservationCache _observations = new();
     private byte[]? _body;
     private int _started;
     private int _finished;
@@ -209,6 +210,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
             TimeoutSec = TimeoutSec,
             ExpectedStatusCodes = ExpectedStatusCode,
             Validator = _validator,
+            Observations = _observations,
             SkipCertificateCheck = SkipCertificateCheck,
             Credential = credential,
         };

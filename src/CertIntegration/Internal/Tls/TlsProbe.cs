@@ -55,6 +55,31 @@ internal sealed class ProbeOptions
     public ClientCredential? Credential { get; set; }
 
     public int MaxBodyBytes { get; set; } = 8 * 1024;
+
+    /// <summary>Observing handshakes already made in this cmdlet call, shared by its probes; null to observe every time.</summary>
+    public ObservationCache? Observations { get; set; }
+}
+
+/// <summary>
+/// The observing handshake's findings per host and port, within one cmdlet call: testing 200 endpoints of one
+/// tenant then costs one observing handshake instead of 200 (half the handshakes, and one "no client certificate"
+/// entry in the server's log instead of one per endpoint). Only complete observations (a server certificate seen)
+/// are kept; failures are not, so each probe tells its own. Safe because the real connection checks the server
+/// again (<see cref="CertificateGuard"/>, the validation callback).
+/// </summary>
+internal sealed class ObservationCache
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HandshakeObservation> _seen = new(StringComparer.OrdinalIgnoreCase);
+
+    public bool TryGet(string host, int port, out HandshakeObservation? observation) => _seen.TryGetValue(host + "|" + port, out observation);
+
+    public void Add(string host, int port, HandshakeObservation observation)
+    {
+        if (observation.Presented.Length > 0)
+        {
+            _seen.TryAdd(host + "|" + port, observation);
+        }
+    }
 }
 
 /// <summary>What one TLS handshake showed.</summary>
@@ -226,7 +251,13 @@ internal static class TlsProbe
         try
         {
             // 1. Observe: what does the server present and ask for?
-            HandshakeObservation first = await ObserveCoreAsync(host, port, options, ct, s => stage = s).ConfigureAwait(false);
+            HandshakeObservation? first = null;
+            if (options.Observations is null || !options.Observations.TryGet(host, port, out first) || first is null)
+            {
+                first = await ObserveCoreAsync(host, port, options, ct, s => stage = s).ConfigureAwait(false);
+                options.Observations?.Add(host, port, first);
+            }
+
             ApplyServerSide(result, first);
             if (first.Presented.Length == 0)
             {
