@@ -228,5 +228,32 @@ public class TlsUnitTests
         _ = TlsRecordReader.Inspect(junk);
     }
 
+    [Fact]
+    public void EndlessInterimAnswersAndEmptyLinesAreBounded()
+    {
+        string interim = string.Concat(Enumerable.Repeat("HTTP/1.1 100 Continue\r\n\r\n", 50)) + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+        Assert.Throws<InvalidDataException>(() => Read(interim));
+        Assert.Equal(200, Read(string.Concat(Enumerable.Repeat("HTTP/1.1 100 Continue\r\n\r\n", 3)) + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").StatusCode);
+        Assert.Throws<InvalidDataException>(() => Read("HTTP/1.1 200 OK\r\n" + string.Concat(Enumerable.Repeat("X: y\r\n", 20000)) + "\r\n"));
+    }
+
+    [Fact]
+    public void SecretsOfTheRequestThatTheServerEchoesAreRedacted()
+    {
+        var options = new ProbeOptions
+        {
+            Headers = new System.Collections.Hashtable { ["Authorization"] = "Bearer eyJhbGciOi.SECRETPART", ["X-Trace"] = "harmless-value" },
+            Body = Encoding.UTF8.GetBytes("grant_type=client_credentials&client_secret=s3cr%2Ft+v4lue&client_id=sb-x"),
+        };
+        string echo = "{\"headers\":{\"Authorization\":\"Bearer eyJhbGciOi.SECRETPART\",\"X-Trace\":\"harmless-value\"},"
+            + "\"form\":\"client_secret=s3cr%2Ft+v4lue\",\"decoded\":\"s3cr/t v4lue\",\"token\":\"refresh_token=abcdefgh&x=1\"}";
+        string shown = TlsProbe.Redact(echo, options);
+        Assert.DoesNotContain("SECRETPART", shown);
+        Assert.DoesNotContain("s3cr", shown);
+        Assert.DoesNotContain("abcdefgh", shown);
+        Assert.Contains("harmless-value", shown);
+        Assert.Contains("sb-x", TlsProbe.Redact("client_id=sb-x", options));
+    }
+
     private static byte[] U24(int n) => new[] { (byte)(n >> 16), (byte)(n >> 8), (byte)n };
 }
