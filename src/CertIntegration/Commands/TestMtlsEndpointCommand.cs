@@ -189,6 +189,28 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
 
     protected override void Dispose(bool disposing)
     {
+        // The stop token is cancelled by now: the probes still running end within moments (their sockets are closed
+        // by the cancellation). Only then are their certificates (and on Windows the key containers) and the
+        // throttle released, so that nothing fails later in the background.
+        Task[] running = _pending.Where(t => !t.IsCompleted).ToArray<Task>();
+        if (running.Length > 0)
+        {
+            try
+            {
+                Task.WaitAll(running, TimeSpan.FromSeconds(10));
+            }
+            catch (AggregateException)
+            {
+                // their results are not wanted any more
+            }
+        }
+
+        foreach (Task<MtlsTestResult> t in _pending)
+        {
+            _ = t.Exception; // observed: a cancelled probe is not an error
+        }
+
+        _pending.Clear();
         foreach (ClientCredential c in _credentials.Values)
         {
             c.Dispose();
