@@ -105,4 +105,41 @@ public sealed class TlsImpostorTests : IDisposable
         Assert.Equal(6, server.Connections);
         Assert.Equal(5, server.ClientCertificates.Count);
     }
+
+    /// <summary>
+    /// A later call in the same session must observe afresh: a resumed TLS session (which .NET offers on its own)
+    /// carries no certificate request, and would look like a server that does not ask for one.
+    /// </summary>
+    [Theory]
+    [InlineData(SslProtocols.Tls12)]
+    [InlineData(SslProtocols.Tls13)]
+    public void RepeatedCallsStillSeeTheCertificateRequest(SslProtocols protocol)
+    {
+        SslStreamCertificateContext good = Context(Pki);
+        using var server = new ScriptedTlsServer(_ => good, protocol);
+        for (int call = 0; call < 3; call++)
+        {
+            PSObject o = Single(_ps.Run("Test-MtlsEndpoint -Uri $args[0] -Certificate $b -TrustedCertificate $root -TimeoutSec 20", server.Url + "c" + call));
+            Assert.True((bool)P(o, "ClientCertificateRequested")!, "call " + call + ": " + Describe(o));
+            Assert.True((bool)P(o, "ClientCertificateSent")!, "call " + call + ": " + Describe(o));
+            Assert.True((bool)P(o, "Success")!, "call " + call + ": " + Describe(o));
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData("-tls1_2")]
+    [InlineData("-tls1_3")]
+    public void RepeatedCallsStillSeeTheCertificateRequestOfOpenSsl(string version)
+    {
+        Skip.IfNot(OpenSslServer.Available, "openssl is not installed");
+        string ca = _tmp.Write("ca-rep.pem", Pki.Root.CertificatePem);
+        using var server = OpenSslServer.Start(_tmp, Pki.Server, new[] { Pki.Intermediate }, "-verify", "3", "-CAfile", ca, version);
+        for (int call = 0; call < 3; call++)
+        {
+            PSObject o = Single(_ps.Run("Test-MtlsEndpoint -Uri $args[0] -Certificate $b -TrustedCertificate $root -TimeoutSec 20", server.Url));
+            Assert.True((bool)P(o, "ClientCertificateRequested")!, "call " + call + ": " + Describe(o));
+            Assert.True((bool)P(o, "ClientCertificateSent")!, "call " + call + ": " + Describe(o));
+            Assert.True((bool)P(o, "Success")!, "call " + call + ": " + Describe(o) + "\n" + server.Output);
+        }
+    }
 }
