@@ -255,5 +255,13 @@ public class TlsUnitTests
         Assert.Contains("sb-x", TlsProbe.Redact("client_id=sb-x", options));
     }
 
+    [Fact]
+    public void ProtocolNamesDoNotDependOnTheFrameworksEnum()
+    {
+        // .NET Framework's SslProtocols has no Tls13 member: the name must come from the value.
+        Assert.Equal("Tls13", TlsProbe.ProtocolName((System.Security.Authentication.SslProtocols)12288));
+        Assert.Equal("Tls12", TlsProbe.ProtocolName((System.Security.Authentication.SslProtocols)3072));
+    }
+
     private static byte[] U24(int n) => new[] { (byte)(n >> 16), (byte)(n >> 8), (byte)n };
 }

@@ -338,7 +338,7 @@ internal static class TlsProbe
                 }
 
                 ApplyServerSide(result, second, keepFirst: true);
-                result.TlsProtocol = ssl.SslProtocol.ToString();
+                result.TlsProtocol = ProtocolName(ssl.SslProtocol);
                 result.CipherSuite = CipherOf(ssl);
                 result.ClientCertificateSent = present && (ssl.LocalCertificate is not null || ssl.IsMutuallyAuthenticated);
                 if (!result.ServerCertificateValid && !options.SkipCertificateCheck)
@@ -461,7 +461,7 @@ internal static class TlsProbe
             {
                 await AuthenticateAsync(ssl, host, credential, ct, protocols).ConfigureAwait(false);
                 obs.Completed = true;
-                obs.Protocol = ssl.SslProtocol.ToString();
+                obs.Protocol = ProtocolName(ssl.SslProtocol);
                 obs.CipherSuite = CipherOf(ssl);
             }
             catch (Exception ex) when (IsIoFailure(ex) && !ct.IsCancellationRequested)
@@ -675,6 +675,17 @@ internal static class TlsProbe
 
         return string.Join(",", parts.Select(p => p.Trim()).Where(p => p.Length > 0).OrderBy(p => p, StringComparer.OrdinalIgnoreCase));
     }
+
+    /// <summary>
+    /// "Tls12", "Tls13": .NET Framework (Windows PowerShell) has no name for TLS 1.3 and would print "12288", which
+    /// also hid the TLS 1.3 diagnosis there.
+    /// </summary>
+    internal static string ProtocolName(SslProtocols protocol) => (int)protocol switch
+    {
+        12288 => "Tls13",
+        3072 => "Tls12",
+        _ => protocol.ToString(),
+    };
 
     private static string CipherOf(SslStream ssl)
     {
