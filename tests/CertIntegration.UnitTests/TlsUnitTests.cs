@@ -263,5 +263,31 @@ public class TlsUnitTests
         Assert.Equal("Tls12", TlsProbe.ProtocolName((System.Security.Authentication.SslProtocols)3072));
     }
 
+    [Fact]
+    public void TheRealConnectionKeepsNoCopyOfTheAnswer()
+    {
+        // Only the handshake is needed; 200 parallel probes must not each keep 256 KB of the encrypted answer.
+        var rec = new RecordingStream(new MemoryStream(new byte[100_000]));
+        var buffer = new byte[1000];
+        Assert.Equal(1000, rec.Read(buffer, 0, 1000));
+        Assert.Equal(1000, rec.Received.Length);
+        rec.StopRecording();
+        while (rec.Read(buffer, 0, buffer.Length) > 0)
+        {
+        }
+
+        Assert.Empty(rec.Received);
+    }
+
+    [Fact]
+    public void TheWriteGateHoldsEveryWriteAfterTheFirst()
+    {
+        var inner = new MemoryStream();
+        var rec = new RecordingStream(inner) { WriteGate = () => false };
+        rec.Write(new byte[] { 1 }, 0, 1); // the ClientHello
+        Assert.Throws<IOException>(() => rec.Write(new byte[] { 2 }, 0, 1));
+        Assert.Equal(1, inner.Length);
+    }
+
     private static byte[] U24(int n) => new[] { (byte)(n >> 16), (byte)(n >> 8), (byte)n };
 }

@@ -337,6 +337,7 @@ internal static class TlsProbe
                     return result;
                 }
 
+                net.StopRecording();
                 ApplyServerSide(result, second, keepFirst: true);
                 result.TlsProtocol = ProtocolName(ssl.SslProtocol);
                 result.CipherSuite = CipherOf(ssl);

@@ -21,6 +21,7 @@ internal sealed class RecordingStream : Stream
     private readonly MemoryStream _received = new();
 
     private int _writes;
+    private bool _stopped;
 
     public RecordingStream(Stream inner) => _inner = inner;
 
@@ -29,6 +30,18 @@ internal sealed class RecordingStream : Stream
 
     /// <summary>True when the server sent more than is kept.</summary>
     public bool Truncated { get; private set; }
+
+    /// <summary>Ends recording and the gate (after the handshake: the answer need not be kept).</summary>
+    public void StopRecording()
+    {
+        lock (_received)
+        {
+            _stopped = true;
+            WriteGate = null;
+            _received.SetLength(0);
+            _received.Capacity = 0;
+        }
+    }
 
     public byte[] Received
     {
@@ -128,6 +141,11 @@ internal sealed class RecordingStream : Stream
 
         lock (_received)
         {
+            if (_stopped)
+            {
+                return;
+            }
+
             int room = MaxRecorded - (int)_received.Length;
             if (room > 0)
             {
