@@ -308,7 +308,7 @@ internal static class TlsProbe
                         result.ServerCertificateValid = false;
                         result.ServerCertificateErrors = guard.Errors;
                         result.ServerCertificateChain = guard.Presented.Length > 0 ? guard.Presented : result.ServerCertificateChain;
-                        result.ServerChangedBetweenConnections = true;
+                        result.ServerChangedBetweenConnections = guard.Presented.Length > 0 && !string.Equals(guard.Presented[0].Thumbprint, first.Presented[0].Thumbprint, StringComparison.OrdinalIgnoreCase);
                         result.Failure = ProbeFailure.ServerUntrusted;
                         result.Error = "The server certificate on the second connection is not trusted: " + string.Join(" ", guard.Errors);
                         return result;
