@@ -58,3 +58,69 @@ public sealed class TlsStoreCertificateTests : IDisposable
         }
     }
 }
+
+/// <summary>The server's chain is validated offline: an intermediate the server does not send is missing.</summary>
+public sealed class TlsServerChainOfflineTests : IDisposable
+{
+    private readonly TempDir _tmp = new();
+    private readonly PsEngine _ps = new();
+
+    public void Dispose()
+    {
+        _ps.Dispose();
+        _tmp.Dispose();
+    }
+
+    [Fact]
+    public void AnIntermediateTheServerDoesNotSendIsNotDownloaded()
+    {
+        TestPki pki = TestPki.Default;
+        var aia = new TcpListener(IPAddress.Loopback, 0);
+        aia.Start();
+        int aiaPort = ((IPEndPoint)aia.LocalEndpoint).Port;
+        var serve = Task.Run(async () =>
+        {
+            // Serves the intermediate to whoever asks (as a CA's AIA URL does).
+            while (true)
+            {
+                using TcpClient c = await aia.AcceptTcpClientAsync();
+                using NetworkStream s = c.GetStream();
+                var buffer = new byte[4096];
+                _ = await s.ReadAsync(buffer);
+                byte[] der = pki.Intermediate.Der;
+                byte[] head = System.Text.Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: application/pkix-cert\r\nContent-Length: {der.Length}\r\nConnection: close\r\n\r\n");
+                await s.WriteAsync(head);
+                await s.WriteAsync(der);
+            }
+        });
+        try
+        {
+            var keys = TestPki.NewKeys(TestPki.KeyKind.Rsa2048);
+            var gen = new X509V3CertificateGenerator();
+            gen.SetSerialNumber(BigInteger.ValueOf(DateTime.UtcNow.Ticks));
+            gen.SetSubjectDN(new X509Name("CN=localhost"));
+            gen.SetIssuerDN(pki.Intermediate.Certificate.SubjectDN);
+            gen.SetNotBefore(DateTime.UtcNow.AddDays(-1));
+            gen.SetNotAfter(DateTime.UtcNow.AddDays(30));
+            gen.SetPublicKey(keys.Public);
+            gen.AddExtension(X509Extensions.ExtendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeID.id_kp_serverAuth));
+            gen.AddExtension(X509Extensions.SubjectAlternativeName, false, new GeneralNames(new GeneralName(GeneralName.IPAddress, "127.0.0.1")));
+            gen.AddExtension(X509Extensions.AuthorityInfoAccess, false, new AuthorityInformationAccess(
+                new AccessDescription(AccessDescription.IdADCAIssuers, new GeneralName(GeneralName.UniformResourceIdentifier, $"http://127.0.0.1:{aiaPort}/ca.crt"))));
+            var cert = gen.Generate(new Asn1SignatureFactory("SHA256WITHRSA", pki.Intermediate.Keys.Private));
+            var leafOnly = System.Net.Security.SslStreamCertificateContext.Create(FakeCpiRuntime.WithKey(new Issued { Certificate = cert, Keys = keys }), new X509Certificate2Collection(), offline: true);
+            using var server = new ScriptedTlsServer(_ => leafOnly, System.Security.Authentication.SslProtocols.Tls13);
+            _ps.SetVariable("root", TlsTestSupport.Cert(pki.Root));
+            PsResult r = _ps.Run("Test-MtlsEndpoint -Uri $args[0] -NoClientCertificate -TrustedCertificate $root -TimeoutSec 10", server.Url);
+            var o = TlsTestSupport.Single(r);
+            Assert.False((bool)TlsTestSupport.P(o, "ServerCertificateValid")!, TlsTestSupport.Describe(o));
+            Assert.Contains(TlsTestSupport.Strings(o, "ServerCertificateErrors"), e => e.StartsWith("PartialChain") || e.StartsWith("UntrustedRoot"));
+            Assert.Equal("FAILED server certificate", TlsTestSupport.P(o, "Verdict"));
+        }
+        finally
+        {
+            aia.Stop();
+            _ = serve.ContinueWith(t => t.Exception, TaskScheduler.Default);
+        }
+    }
+}
