@@ -197,7 +197,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
         {
             try
             {
-                Task.WaitAll(running, TimeSpan.FromSeconds(10));
+                Task.WaitAll(running, TimeSpan.FromSeconds(3));
             }
             catch (AggregateException)
             {
