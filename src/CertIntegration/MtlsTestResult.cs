@@ -54,6 +54,12 @@ public sealed class MtlsTestResult
     /// </summary>
     public bool? ClientChainMatchesAcceptableIssuers { get; internal set; }
 
+    /// <summary>
+    /// True when the server presented another certificate on the real connection than on the observing one (another
+    /// server behind the same name, or someone in between).
+    /// </summary>
+    public bool ServerChangedBetweenConnections { get; internal set; }
+
     /// <summary>Location header of a redirect (never followed).</summary>
     public string? RedirectLocation { get; internal set; }
 

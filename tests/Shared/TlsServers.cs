@@ -264,3 +264,132 @@ public sealed class NginxServer : ServerProcess
 
     public string Url => $"https://127.0.0.1:{Port}/";
 }
+
+/// <summary>
+/// An in-process TLS server on 127.0.0.1 (SslStream) whose behaviour is chosen per connection: which certificate it
+/// presents, whether it asks for a client certificate, and what it does after the handshake. It records every client
+/// certificate it receives, so tests can prove that one was (or was not) presented.
+/// </summary>
+public sealed class ScriptedTlsServer : IDisposable
+{
+    private readonly System.Net.Sockets.TcpListener _listener;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Func<int, System.Net.Security.SslStreamCertificateContext> _certificateFor;
+    private readonly System.Security.Authentication.SslProtocols _protocols;
+    private readonly Func<int, Stream, CancellationToken, Task>? _afterHandshake;
+    private readonly List<string> _clientCertificates = new();
+    private readonly Task _loop;
+    private int _connections;
+
+    /// <param name="certificateFor">The certificate context (leaf with key, intermediates) to present on connection n (0-based).</param>
+    /// <param name="afterHandshake">What to do on connection n after the handshake; default: one HTTP 200 answer.</param>
+    public ScriptedTlsServer(Func<int, System.Net.Security.SslStreamCertificateContext> certificateFor,
+        System.Security.Authentication.SslProtocols protocols, Func<int, Stream, CancellationToken, Task>? afterHandshake = null)
+    {
+        _certificateFor = certificateFor;
+        _protocols = protocols;
+        _afterHandshake = afterHandshake;
+        _listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        _listener.Start(256);
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        _loop = Task.Run(AcceptLoop);
+    }
+
+    public int Port { get; }
+
+    public string Url => $"https://127.0.0.1:{Port}/";
+
+    public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Subjects of the client certificates received, one per connection that got one.</summary>
+    public IReadOnlyList<string> ClientCertificates
+    {
+        get
+        {
+            lock (_clientCertificates)
+            {
+                return _clientCertificates.ToArray();
+            }
+        }
+    }
+
+    private async Task AcceptLoop()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            System.Net.Sockets.TcpClient client;
+            try
+            {
+                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+            catch (Exception)
+            {
+                return;
+            }
+
+            int n = Interlocked.Increment(ref _connections) - 1;
+            _ = Task.Run(() => Serve(client, n));
+        }
+    }
+
+    private async Task Serve(System.Net.Sockets.TcpClient client, int n)
+    {
+        using (client)
+        {
+            try
+            {
+                using var ssl = new System.Net.Security.SslStream(client.GetStream(), false, (_, cert, _, _) =>
+                {
+                    if (cert is not null)
+                    {
+                        lock (_clientCertificates)
+                        {
+                            _clientCertificates.Add(cert.Subject);
+                        }
+                    }
+
+                    return true;
+                });
+                using var cts = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                cts.CancelAfter(TimeSpan.FromSeconds(30));
+                await ssl.AuthenticateAsServerAsync(new System.Net.Security.SslServerAuthenticationOptions
+                {
+                    ServerCertificateContext = _certificateFor(n),
+                    ClientCertificateRequired = true,
+                    EnabledSslProtocols = _protocols,
+                    CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+                }, cts.Token);
+                if (_afterHandshake is not null)
+                {
+                    await _afterHandshake(n, ssl, cts.Token);
+                    return;
+                }
+
+                var buffer = new byte[4096];
+                _ = await ssl.ReadAsync(buffer, cts.Token);
+                byte[] answer = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+                await ssl.WriteAsync(answer, cts.Token);
+                await ssl.FlushAsync(cts.Token);
+            }
+            catch (Exception)
+            {
+                // a client that gives up is part of the tests
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        try
+        {
+            _loop.Wait(5000);
+        }
+        catch (AggregateException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+}

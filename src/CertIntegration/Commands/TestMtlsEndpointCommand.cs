@@ -32,6 +32,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
     private ClientCredential? _pfxCredential;
     private SemaphoreSlim? _throttle;
     private ServerCertificateValidator _validator = new(null);
+    private readonly ObservationCache _observations = new();
     private byte[]? _body;
     private int _started;
     private int _finished;
@@ -188,6 +189,28 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
 
     protected override void Dispose(bool disposing)
     {
+        // The stop token is cancelled by now: the probes still running end within moments (their sockets are closed
+        // by the cancellation). Only then are their certificates (and on Windows the key containers) and the
+        // throttle released, so that nothing fails later in the background.
+        Task[] running = _pending.Where(t => !t.IsCompleted).ToArray<Task>();
+        if (running.Length > 0)
+        {
+            try
+            {
+                Task.WaitAll(running, TimeSpan.FromSeconds(3));
+            }
+            catch (AggregateException)
+            {
+                // their results are not wanted any more
+            }
+        }
+
+        foreach (Task<MtlsTestResult> t in _pending)
+        {
+            _ = t.Exception; // observed: a cancelled probe is not an error
+        }
+
+        _pending.Clear();
         foreach (ClientCredential c in _credentials.Values)
         {
             c.Dispose();
@@ -209,6 +232,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
             TimeoutSec = TimeoutSec,
             ExpectedStatusCodes = ExpectedStatusCode,
             Validator = _validator,
+            Observations = _observations,
             SkipCertificateCheck = SkipCertificateCheck,
             Credential = credential,
         };

@@ -278,6 +278,12 @@ internal sealed class ClientCredential : IDisposable
             using var chain = new X509Chain();
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
             chain.ChainPolicy.VerificationFlags = X509VerificationFlags.AllFlags;
+#if NET8_0_OR_GREATER
+            // Offline: an AIA download would block the pipeline thread beyond Ctrl+C and -TimeoutSec.
+            chain.ChainPolicy.DisableCertificateDownloads = true;
+#else
+            chain.ChainPolicy.UrlRetrievalTimeout = TimeSpan.FromSeconds(2);
+#endif
             chain.Build(leaf);
             return chain.ChainElements.Cast<X509ChainElement>().Skip(1).Select(e => new X509Certificate2(e.Certificate.RawData)).ToArray();
         }

@@ -64,9 +64,16 @@ internal static class Diagnoser
                 d.Add("The server certificate does not name the host in the URL (" + string.Join(" ", names) + ") Use the host name the certificate is issued for.");
             }
 
+            if (r.ServerChangedBetweenConnections)
+            {
+                d.Add("The server presented a different certificate on the second connection than on the first: another server answers under this name (a pool behind DNS or a load balancer), or something in between intercepts the connection. Compare the chains with Get-ServerCertificateChain, and do not trust this endpoint until the difference is explained.");
+            }
+
             if (cred is not null)
             {
-                d.Add("The client certificate was not presented to a server that failed validation.");
+                d.Add(r.ClientCertificateSent
+                    ? "With TLS 1.3 the server's certificate is encrypted and .NET checks it only after the handshake: the client certificate (not its private key) was presented to this server before it was found untrusted. No request was sent."
+                    : "The client certificate was not presented to a server that failed validation.");
             }
         }
 

@@ -43,6 +43,9 @@ internal static class MiniHttp
 {
     public const int MaxHeaderBytes = 64 * 1024;
 
+    /// <summary>How many 1xx interim answers are skipped before the answer counts as broken.</summary>
+    public const int MaxInterimAnswers = 16;
+
     public static byte[] BuildRequest(Uri uri, string method, IDictionary? headers, byte[]? body, string? contentType)
     {
         var sb = new StringBuilder();
@@ -121,8 +124,13 @@ internal static class MiniHttp
     public static async Task<HttpAnswer> ReadAnswerAsync(Stream stream, bool headRequest, int maxBody, CancellationToken ct)
     {
         var reader = new Reader(stream, ct);
-        while (true)
+        for (int interim = 0; ; interim++)
         {
+            if (interim > MaxInterimAnswers)
+            {
+                throw new InvalidDataException($"The server sent more than {MaxInterimAnswers} interim (1xx) answers and no final one.");
+            }
+
             string head;
             try
             {
@@ -240,6 +248,7 @@ internal static class MiniHttp
         private readonly byte[] _buffer = new byte[16 * 1024];
         private int _start;
         private int _end;
+        private int _emptyLines;
 
         public Reader(Stream stream, CancellationToken ct)
         {
@@ -291,6 +300,11 @@ internal static class MiniHttp
                     if (head.Length > 0)
                     {
                         return head.ToString();
+                    }
+
+                    if (++_emptyLines > MaxHeaderBytes)
+                    {
+                        throw new InvalidDataException("The server sends empty lines instead of an answer.");
                     }
 
                     continue;

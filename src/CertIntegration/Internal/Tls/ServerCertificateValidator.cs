@@ -33,7 +33,8 @@ internal sealed class ServerValidation
 /// Validates a server certificate ourselves, so that the same rules apply inside the client-certificate selection
 /// callback (where .NET has not validated anything yet) and in the validation callback: chain to the system roots or
 /// to the extra roots from -TrustedCertificate, the Server Authentication EKU, validity dates and the host name.
-/// Revocation is not checked (offline-capable, like SAP's own connectivity test by default).
+/// Revocation is not checked (offline-capable, like SAP's own connectivity test by default), and missing intermediates
+/// are not downloaded (AIA): what the server does not send counts as missing, as for OpenSSL- and Java-based clients.
 /// </summary>
 internal sealed class ServerCertificateValidator
 {
@@ -96,6 +97,13 @@ internal sealed class ServerCertificateValidator
         using var chain = new X509Chain();
         X509ChainPolicy policy = chain.ChainPolicy;
         policy.RevocationMode = X509RevocationMode.NoCheck;
+#if NET8_0_OR_GREATER
+        // Offline, like OpenSSL-based clients and Java: a server that does not send its intermediate fails there, so it
+        // must fail here too; and a download could not be cut short by Ctrl+C or -TimeoutSec.
+        policy.DisableCertificateDownloads = true;
+#else
+        policy.UrlRetrievalTimeout = TimeSpan.FromSeconds(2);
+#endif
         policy.ApplicationPolicy.Add(new Oid(ServerAuthOid));
         foreach (X509Certificate2 c in presented)
         {

@@ -55,6 +55,31 @@ internal sealed class ProbeOptions
     public ClientCredential? Credential { get; set; }
 
     public int MaxBodyBytes { get; set; } = 8 * 1024;
+
+    /// <summary>Observing handshakes already made in this cmdlet call, shared by its probes; null to observe every time.</summary>
+    public ObservationCache? Observations { get; set; }
+}
+
+/// <summary>
+/// The observing handshake's findings per host and port, within one cmdlet call: testing 200 endpoints of one
+/// tenant then costs one observing handshake instead of 200 (half the handshakes, and one "no client certificate"
+/// entry in the server's log instead of one per endpoint). Only complete observations (a server certificate seen)
+/// are kept; failures are not, so each probe tells its own. Safe because the real connection checks the server
+/// again (<see cref="CertificateGuard"/>, the validation callback).
+/// </summary>
+internal sealed class ObservationCache
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HandshakeObservation> _seen = new(StringComparer.OrdinalIgnoreCase);
+
+    public bool TryGet(string host, int port, out HandshakeObservation? observation) => _seen.TryGetValue(host + "|" + port, out observation);
+
+    public void Add(string host, int port, HandshakeObservation observation)
+    {
+        if (observation.Presented.Length > 0)
+        {
+            _seen.TryAdd(host + "|" + port, observation);
+        }
+    }
 }
 
 /// <summary>What one TLS handshake showed.</summary>
@@ -80,6 +105,9 @@ internal sealed class HandshakeObservation
     public string? CipherSuite { get; set; }
 
     public bool ClientCertificateSent { get; set; }
+
+    /// <summary>The address the handshake reached.</summary>
+    public IPAddress? RemoteAddress { get; set; }
 
     /// <summary>True once .NET handed over the server's whole chain (after a completed handshake).</summary>
     public bool ValidationCalled { get; private set; }
@@ -223,7 +251,13 @@ internal static class TlsProbe
         try
         {
             // 1. Observe: what does the server present and ask for?
-            HandshakeObservation first = await ObserveCoreAsync(host, port, options, ct, s => stage = s).ConfigureAwait(false);
+            HandshakeObservation? first = null;
+            if (options.Observations is null || !options.Observations.TryGet(host, port, out first) || first is null)
+            {
+                first = await ObserveCoreAsync(host, port, options, ct, s => stage = s).ConfigureAwait(false);
+                options.Observations?.Add(host, port, first);
+            }
+
             ApplyServerSide(result, first);
             if (first.Presented.Length == 0)
             {
@@ -243,10 +277,20 @@ internal static class TlsProbe
             // 2. The real handshake and the request.
             bool present = options.Credential is not null && first.ClientCertificateRequested;
             stage = "connecting";
-            using Socket socket = await ConnectAsync(host, port, ct, s => stage = s).ConfigureAwait(false);
-            using var net = new NetworkStream(socket, ownsSocket: false);
+
+            // The same address the observing handshake reached: behind DNS round robin or a pool, another server
+            // could answer otherwise.
+            using Socket socket = await ConnectAsync(first.RemoteAddress?.ToString() ?? host, port, ct, s => stage = s).ConfigureAwait(false);
+            using var net = new RecordingStream(new NetworkStream(socket, ownsSocket: false));
             var second = new HandshakeObservation();
-            using SslStream ssl = CreateStream(net, second, host, present ? options.Credential : null, options, trustedLeaf: first.Validation is { Valid: true } ? first.Presented[0].Thumbprint : null);
+            string? trustedLeaf = first.Validation is { Valid: true } ? first.Presented[0].Thumbprint : null;
+            var guard = new CertificateGuard(net, second, host, trustedLeaf, options);
+            if (present)
+            {
+                net.WriteGate = guard.Allow;
+            }
+
+            using SslStream ssl = CreateStream(net, second, host, present ? options.Credential : null, options, trustedLeaf: trustedLeaf);
             stage = "the TLS handshake";
             using (ct.Register(() => socket.Dispose()))
             {
@@ -257,6 +301,34 @@ internal static class TlsProbe
                 catch (Exception ex) when (IsIoFailure(ex) && !ct.IsCancellationRequested)
                 {
                     ApplyServerSide(result, second, keepFirst: true);
+                    if (guard.Withheld)
+                    {
+                        // Our certificate never left: the server on this connection failed the check before it.
+                        result.ClientCertificateSent = false;
+                        result.ServerCertificateValid = false;
+                        result.ServerCertificateErrors = guard.Errors;
+                        result.ServerCertificateChain = guard.Presented.Length > 0 ? guard.Presented : result.ServerCertificateChain;
+                        result.ServerChangedBetweenConnections = guard.Presented.Length > 0 && !string.Equals(guard.Presented[0].Thumbprint, first.Presented[0].Thumbprint, StringComparison.OrdinalIgnoreCase);
+                        result.Failure = ProbeFailure.ServerUntrusted;
+                        result.Error = "The server certificate on the second connection is not trusted: " + string.Join(" ", guard.Errors);
+                        return result;
+                    }
+
+                    if (second.Validation is { Valid: false } && !options.SkipCertificateCheck)
+                    {
+                        // The handshake completed on our side and .NET refused the server afterwards (TLS 1.3: the
+                        // certificate message is encrypted, so it could not be checked before ours went out).
+#if NET8_0_OR_GREATER
+                        result.ClientCertificateSent = present;
+#else
+                        result.ClientCertificateSent = second.ClientCertificateSent;
+#endif
+                        result.ServerChangedBetweenConnections = second.Presented.Length > 0 && !string.Equals(second.Presented[0].Thumbprint, first.Presented[0].Thumbprint, StringComparison.OrdinalIgnoreCase);
+                        result.Failure = ProbeFailure.ServerUntrusted;
+                        result.Error = "The server certificate on the second connection is not trusted: " + string.Join(" ", result.ServerCertificateErrors);
+                        return result;
+                    }
+
                     // The server asked for it in the first handshake and it was offered in this one (on PowerShell 7
                     // the context answers without a callback, so there is nothing more to observe).
                     result.ClientCertificateSent = present;
@@ -265,8 +337,9 @@ internal static class TlsProbe
                     return result;
                 }
 
+                net.StopRecording();
                 ApplyServerSide(result, second, keepFirst: true);
-                result.TlsProtocol = ssl.SslProtocol.ToString();
+                result.TlsProtocol = ProtocolName(ssl.SslProtocol);
                 result.CipherSuite = CipherOf(ssl);
                 result.ClientCertificateSent = present && (ssl.LocalCertificate is not null || ssl.IsMutuallyAuthenticated);
                 if (!result.ServerCertificateValid && !options.SkipCertificateCheck)
@@ -303,7 +376,7 @@ internal static class TlsProbe
 
                 result.StatusCode = answer.StatusCode;
                 result.ReasonPhrase = answer.ReasonPhrase;
-                result.ResponseBody = DecodeBody(answer);
+                result.ResponseBody = DecodeBody(answer, options);
                 if (answer.StatusCode >= 300 && answer.StatusCode < 400)
                 {
                     result.RedirectLocation = answer.Header("Location");
@@ -380,7 +453,7 @@ internal static class TlsProbe
         stage("connecting");
         using Socket socket = await ConnectAsync(host, port, ct, stage).ConfigureAwait(false);
         using var net = new RecordingStream(new NetworkStream(socket, ownsSocket: false));
-        var obs = new HandshakeObservation();
+        var obs = new HandshakeObservation { RemoteAddress = (socket.RemoteEndPoint as IPEndPoint)?.Address };
         using SslStream ssl = CreateStream(net, obs, host, credential, options, observeOnly: true);
         stage("the TLS handshake");
         using (ct.Register(() => socket.Dispose()))
@@ -389,7 +462,7 @@ internal static class TlsProbe
             {
                 await AuthenticateAsync(ssl, host, credential, ct, protocols).ConfigureAwait(false);
                 obs.Completed = true;
-                obs.Protocol = ssl.SslProtocol.ToString();
+                obs.Protocol = ProtocolName(ssl.SslProtocol);
                 obs.CipherSuite = CipherOf(ssl);
             }
             catch (Exception ex) when (IsIoFailure(ex) && !ct.IsCancellationRequested)
@@ -451,6 +524,7 @@ internal static class TlsProbe
             var leaf = new X509Certificate2(remoteCertificate.GetRawCertData());
             if (options.SkipCertificateCheck || string.Equals(leaf.Thumbprint, trustedLeaf, StringComparison.OrdinalIgnoreCase))
             {
+                obs.ClientCertificateSent = true;
                 return credential.Leaf;
             }
 
@@ -461,6 +535,7 @@ internal static class TlsProbe
                 return null!;
             }
 
+            obs.ClientCertificateSent = true;
             return credential.Leaf;
         }
 
@@ -602,6 +677,17 @@ internal static class TlsProbe
         return string.Join(",", parts.Select(p => p.Trim()).Where(p => p.Length > 0).OrderBy(p => p, StringComparer.OrdinalIgnoreCase));
     }
 
+    /// <summary>
+    /// "Tls12", "Tls13": .NET Framework (Windows PowerShell) has no name for TLS 1.3 and would print "12288", which
+    /// also hid the TLS 1.3 diagnosis there.
+    /// </summary>
+    internal static string ProtocolName(SslProtocols protocol) => (int)protocol switch
+    {
+        12288 => "Tls13",
+        3072 => "Tls12",
+        _ => protocol.ToString(),
+    };
+
     private static string CipherOf(SslStream ssl)
     {
 #if NET8_0_OR_GREATER
@@ -611,23 +697,90 @@ internal static class TlsProbe
 #endif
     }
 
-    private static string? DecodeBody(HttpAnswer answer)
+    private static string? DecodeBody(HttpAnswer answer, ProbeOptions options)
     {
         if (answer.Body.Length == 0)
         {
             return answer.BodyTruncated ? "..." : string.Empty;
         }
 
-        string text = RedactTokens(new UTF8Encoding(false, false).GetString(answer.Body));
+        string text = Redact(new UTF8Encoding(false, false).GetString(answer.Body), options);
         return answer.BodyTruncated ? text + "..." : text;
     }
 
+    private const string SecretNames = "access_token|refresh_token|id_token|client_secret|password|assertion|client_assertion";
+
     private static readonly System.Text.RegularExpressions.Regex TokenField = new(
-        "(\"(?:access_token|refresh_token|id_token|client_secret)\"\\s*:\\s*\")[^\"]*(\")",
+        "(\"(?:" + SecretNames + ")\"\\s*:\\s*\")[^\"]*(\")",
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    private static readonly System.Text.RegularExpressions.Regex TokenParameter = new(
+        "(\\b(?:" + SecretNames + ")=)[^&\\s\"<]+",
         System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
     /// <summary>A token endpoint's answer holds bearer tokens: they are replaced by *** before the body is shown.</summary>
-    internal static string RedactTokens(string body) => TokenField.Replace(body, "$1***$2");
+    internal static string RedactTokens(string body) => TokenParameter.Replace(TokenField.Replace(body, "$1***$2"), "$1***");
+
+    /// <summary>
+    /// Tokens in the answer, and any secret of the request that the server echoes back (echo services and error
+    /// pages repeat the Authorization header or a form body): replaced by *** before the body is shown.
+    /// </summary>
+    internal static string Redact(string body, ProbeOptions options)
+    {
+        string text = RedactTokens(body);
+        foreach (string secret in RequestSecrets(options).Where(x => x.Length >= 6).OrderByDescending(x => x.Length))
+        {
+            text = text.Replace(secret, "***");
+        }
+
+        return text;
+    }
+
+    /// <summary>Values of the request's credential headers (whole and without the scheme) and of secret form fields.</summary>
+    internal static IEnumerable<string> RequestSecrets(ProbeOptions options)
+    {
+        if (options.Headers is not null)
+        {
+            foreach (DictionaryEntry e in options.Headers)
+            {
+                string name = Convert.ToString(e.Key, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
+                string value = Convert.ToString(e.Value is System.Management.Automation.PSObject p ? p.BaseObject : e.Value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
+                if (IsSecretHeader(name))
+                {
+                    yield return value.Trim();
+                    int space = value.Trim().IndexOf(' ');
+                    if (space > 0)
+                    {
+                        yield return value.Trim().Substring(space + 1).Trim();
+                    }
+                }
+            }
+        }
+
+        if (options.Body is { Length: > 0 and < 65536 } body)
+        {
+            string text = new UTF8Encoding(false, false).GetString(body);
+            foreach (System.Text.RegularExpressions.Match m in TokenParameter.Matches(text))
+            {
+                string value = text.Substring(m.Index + m.Groups[1].Length, m.Length - m.Groups[1].Length);
+                yield return value;
+                yield return Uri.UnescapeDataString(value.Replace('+', ' '));
+            }
+
+            foreach (System.Text.RegularExpressions.Match m in TokenField.Matches(text))
+            {
+                int start = m.Index + m.Groups[1].Length;
+                yield return text.Substring(start, m.Length - m.Groups[1].Length - m.Groups[2].Length);
+            }
+        }
+    }
+
+    private static bool IsSecretHeader(string name)
+    {
+        string n = name.ToLowerInvariant();
+        return n is "authorization" or "proxy-authorization" or "cookie"
+            || n.Contains("token") || n.Contains("secret") || n.Contains("password") || n.Contains("api-key") || n.Contains("apikey");
+    }
 
     private static bool IsIoFailure(Exception ex) =>
         ex is IOException or AuthenticationException or ObjectDisposedException or SocketException or System.ComponentModel.Win32Exception
@@ -658,5 +811,107 @@ internal static class TlsProbe
         }
 
         return string.Join(" -> ", parts);
+    }
+}
+
+/// <summary>
+/// Checks the server on the real connection before our certificate leaves. .NET validates the server only after the
+/// handshake, and with a certificate context (PowerShell 7) it sends the client certificate without asking: so the
+/// write that carries the client's second flight is held until the server's TLS 1.2 Certificate message, read off
+/// the wire, shows the leaf validated in the observing handshake (or a chain that validates). Anything unreadable in
+/// a full TLS 1.2 handshake fails closed. In TLS 1.3 that message is encrypted and cannot be checked here; the
+/// server is then judged after the handshake, and the result says so.
+/// </summary>
+internal sealed class CertificateGuard
+{
+    private readonly object _gate = new();
+    private readonly RecordingStream _net;
+    private readonly HandshakeObservation _obs;
+    private readonly string _host;
+    private readonly string? _trustedLeaf;
+    private readonly ProbeOptions _options;
+    private bool _decided;
+    private bool _allowed;
+
+    public CertificateGuard(RecordingStream net, HandshakeObservation obs, string host, string? trustedLeaf, ProbeOptions options)
+    {
+        _net = net;
+        _obs = obs;
+        _host = host;
+        _trustedLeaf = trustedLeaf;
+        _options = options;
+    }
+
+    public bool Withheld { get; private set; }
+
+    public string[] Errors { get; private set; } = Array.Empty<string>();
+
+    public X509Certificate2[] Presented { get; private set; } = Array.Empty<X509Certificate2>();
+
+    public bool Allow()
+    {
+        lock (_gate)
+        {
+            if (_decided)
+            {
+                return _allowed;
+            }
+
+            if (_options.SkipCertificateCheck)
+            {
+                return Decide(true);
+            }
+
+            if (_net.Truncated)
+            {
+                return Refuse("ServerFlightTooLarge: the server's first flight is too large to be checked.");
+            }
+
+            ServerFlight flight = TlsRecordReader.Inspect(_net.Received);
+            if (!flight.SawServerHello)
+            {
+                return true; // nothing from the server yet (not a flight that could carry our certificate)
+            }
+
+            if (flight.Tls13)
+            {
+                return Decide(true);
+            }
+
+            if (flight.Certificates.Length == 0 || flight.CertificatesUnreadable)
+            {
+                if (flight.SawServerHelloDone || flight.CertificatesUnreadable)
+                {
+                    return Refuse("CertificateUnreadable: the server's certificate message on this connection could not be read.");
+                }
+
+                return true; // an abbreviated (resumed) handshake: no certificate of ours goes out in it
+            }
+
+            X509Certificate2 leaf = flight.Certificates[0];
+            Presented = flight.Certificates;
+            if (_trustedLeaf is not null && string.Equals(leaf.Thumbprint, _trustedLeaf, StringComparison.OrdinalIgnoreCase))
+            {
+                return Decide(true);
+            }
+
+            ServerValidation v = _options.Validator.Validate(leaf, flight.Certificates.Skip(1).ToList(), _host);
+            _obs.Validation = v;
+            return v.Valid ? Decide(true) : Refuse(v.Errors);
+        }
+    }
+
+    private bool Decide(bool allowed)
+    {
+        _decided = true;
+        _allowed = allowed;
+        return allowed;
+    }
+
+    private bool Refuse(params string[] errors)
+    {
+        Withheld = true;
+        Errors = errors;
+        return Decide(false);
     }
 }
