@@ -1,0 +1,96 @@
+using System.Management.Automation;
+using CertIntegration.TestSupport;
+using Xunit;
+
+namespace CertIntegration.Tests;
+
+/// <summary>
+/// Defects found in review of issues 2 and 3: each test here failed before its fix.
+/// </summary>
+public class ReviewTests : IClassFixture<EngineFixture>
+{
+    private const string ClientSecret = "0f1e2d3c-aaaa-bbbb-cccc-0123456789ab$Zm9vYmFyYmF6cXV4";
+
+    private static readonly Lazy<Issued> OtherLeaf = new(() =>
+        TestPki.IssueLeaf("CN=Review Other Client,O=CertIntegration Tests,C=DE", TestPki.Default.Intermediate));
+
+    private readonly PsEngine _ps;
+
+    public ReviewTests(EngineFixture fixture) => _ps = fixture.Engine;
+
+    private static TestPki Pki => TestPki.Default;
+
+    /// <summary>Everything an error record carries that a user could print, log or serialise: its target included.</summary>
+    private static string ErrorRecordText(ErrorRecord e) =>
+        string.Join("\n", e.ToString(), e.CategoryInfo.ToString(), e.CategoryInfo.TargetName, Convert.ToString(e.TargetObject),
+            e.TargetObject is null ? string.Empty : PSSerializer.Serialize(e.TargetObject, 6));
+
+    private static void AssertTargetsHoldNoSecret(PsResult r, params string[] keyPems)
+    {
+        Assert.NotEmpty(r.Errors);
+        foreach (ErrorRecord e in r.Errors)
+        {
+            string text = ErrorRecordText(e);
+            foreach (string pem in keyPems)
+            {
+                foreach (string line in EngineTestHelpers.SecretLines(pem))
+                {
+                    Assert.False(text.Contains(line, StringComparison.Ordinal), $"Key material in the error record ({e.FullyQualifiedErrorId}): {line}");
+                }
+            }
+
+            Assert.DoesNotContain("Zm9vYmFyYmF6cXV4", text);
+        }
+    }
+
+    // ------------------------------------------------------------------ secrets in ErrorRecord.TargetObject
+
+    public static TheoryData<string> BadKeyTexts => new() { "mismatch", "malformed-key", "client-secret", "truncated", "lines" };
+
+    [Theory]
+    [MemberData(nameof(BadKeyTexts))]
+    public void PipedTextErrorsKeepARedactedTargetWithoutTheKey(string kind)
+    {
+        string key = Pki.Leaf.KeyPemTraditional;
+        string json = kind switch
+        {
+            "mismatch" => Pki.ServiceKeyJson(key: OtherLeaf.Value.KeyPemTraditional),
+            "malformed-key" => Pki.ServiceKeyJson(key: key.Replace("-----END RSA PRIVATE KEY-----", "----END RSA PRIVATE KEY-----")),
+            "client-secret" => "{\"oauth\":{\"clientid\":\"sb-x!b1|it-rt-t!b2\",\"clientsecret\":\"" + ClientSecret.Replace("$", "\\u0024") + "\",\"url\":\"https://t\"}}",
+            "truncated" => Pki.ServiceKeyJson().Substring(0, Pki.ServiceKeyJson().Length - 80),
+            _ => Pki.ServiceKeyJson(key: OtherLeaf.Value.KeyPemTraditional),
+        };
+        string script = kind == "lines" ? "$args[0] -split \"`n\" | ConvertFrom-ServiceKey" : "$args[0] | ConvertFrom-ServiceKey";
+        PsResult r = _ps.Run(script, json);
+        Assert.Empty(r.Bundles());
+        ErrorRecord e = Assert.Single(r.Errors);
+        AssertTargetsHoldNoSecret(r, key, OtherLeaf.Value.KeyPemTraditional);
+
+        // The target still tells which input failed.
+        string target = Assert.IsType<string>(e.TargetObject);
+        Assert.Contains("sb-", target);
+        Assert.Contains("<redacted>", target);
+    }
+
+    [Fact]
+    public void ObjectInputErrorsKeepARedactedTargetWithoutTheKey()
+    {
+        PsResult r = _ps.Run("""
+            [pscustomobject]@{ oauth = [pscustomobject]@{ clientid = 'sb-obj'; certificate = $args[0]; key = $args[1] } },
+            @{ certificate = $args[0]; privateKey = $args[1]; clientid = 'sb-hash' } | ConvertFrom-ServiceKey
+            """, Pki.ChainPem(), OtherLeaf.Value.KeyPemTraditional);
+        Assert.Equal(new[] { "KeyCertificateMismatch", "KeyCertificateMismatch" }, r.ErrorIds);
+        AssertTargetsHoldNoSecret(r, OtherLeaf.Value.KeyPemTraditional);
+        Assert.Contains("sb-obj", Convert.ToString(r.Errors[0].TargetObject));
+        Assert.Contains("sb-hash", Convert.ToString(r.Errors[1].TargetObject));
+    }
+
+    [Fact]
+    public void FileInputErrorsStillTargetThePath()
+    {
+        using var tmp = new TempDir();
+        tmp.Write("k.json", Pki.ServiceKeyJson(key: OtherLeaf.Value.KeyPemTraditional));
+        PsResult r = _ps.Run("ConvertFrom-ServiceKey -LiteralPath $args[0]", tmp.File("k.json"));
+        Assert.Equal(tmp.File("k.json"), Assert.Single(r.Errors).TargetObject);
+    }
+}
