@@ -93,4 +93,35 @@ public class ReviewTests : IClassFixture<EngineFixture>
         PsResult r = _ps.Run("ConvertFrom-ServiceKey -LiteralPath $args[0]", tmp.File("k.json"));
         Assert.Equal(tmp.File("k.json"), Assert.Single(r.Errors).TargetObject);
     }
+
+    // ------------------------------------------------------------------ roles
+
+    private static readonly Lazy<Issued> SelfSignedClient = new(() =>
+        TestPki.Issue("CN=Review Self-Signed Client,O=CertIntegration Tests,C=DE", null, TestPki.NewKeys(TestPki.KeyKind.Rsa2048),
+            ca: false, eku: new[] { Org.BouncyCastle.Asn1.X509.KeyPurposeID.id_kp_clientAuth }));
+
+    [Fact]
+    public void SelfSignedClientCertificateWithItsKeyIsALeafForIncludeLeaf()
+    {
+        // The issue's "paste the leaf into an X.509 field" case with a self-signed client certificate: it used to be
+        // only a Root, so -Include Leaf wrote nothing and said so only in verbose.
+        using var tmp = new TempDir();
+        Issued ss = SelfSignedClient.Value;
+        string json = Pki.ServiceKeyJson(certificate: ss.CertificatePem, key: ss.KeyPemTraditional);
+        PsResult r = _ps.Run("$args[0] | ConvertFrom-ServiceKey | Export-CertificateChain -Include Leaf -Format SingleLine -Destination $args[1]", json, tmp.Path);
+        r.AssertClean();
+        PSObject f = Assert.Single(r.Output);
+        Assert.Equal("leaf-Review_Self-Signed_Client.txt", ((FileInfo)f.BaseObject).Name);
+        Assert.Equal(ss.Thumbprint, f.S("Thumbprint"));
+        Assert.Contains("Leaf", f.S("Role"));
+        Assert.Contains("Root", f.S("Role"));
+
+        // Without the key (a certificate_external key, a truststore) the lone self-signed certificate stays a Root only.
+        string ext = Pki.ServiceKeyJson(certificate: ss.CertificatePem, key: string.Empty);
+        PsResult r2 = _ps.Run("$args[0] | ConvertFrom-ServiceKey | Export-CertificateChain -Format Pem -Destination $args[1]", ext, tmp.Path);
+        r2.AssertClean();
+        PSObject f2 = Assert.Single(r2.Output);
+        Assert.Equal("Root", f2.S("Role"));
+        Assert.StartsWith("root-", ((FileInfo)f2.BaseObject).Name, StringComparison.Ordinal);
+    }
 }
