@@ -124,4 +124,24 @@ public class ReviewTests : IClassFixture<EngineFixture>
         Assert.Equal("Root", f2.S("Role"));
         Assert.StartsWith("root-", ((FileInfo)f2.BaseObject).Name, StringComparison.Ordinal);
     }
+
+    // ------------------------------------------------------------------ pipeline binding
+
+    [Fact]
+    public void ExportCertificateChainReadsPipedPathStringsAndPSPathObjects()
+    {
+        // -LiteralPath says it binds PSPath by property name, but -InputObject took every piped object and refused it.
+        using var tmp = new TempDir();
+        string pem = tmp.Write("chain.pem", Pki.ChainPem());
+        string dest = tmp.File("out");
+        PsResult r = _ps.Run("""
+            $args[0] | Export-CertificateChain -Destination $args[1] -Format PemBundle
+            [pscustomobject]@{ PSPath = $args[2] } | Export-CertificateChain -Destination $args[1] -Format P7b
+            [IO.DirectoryInfo]::new($args[1]) | Export-CertificateChain -Destination $args[1] -Format P7b
+            """, System.IO.Path.Combine(tmp.Path, "ch*.pem"), dest, pem);
+        Assert.Null(r.Terminating);
+        Assert.Equal(new[] { "chain-" }, r.Output.Select(o => ((FileInfo)o.BaseObject).Name.Substring(0, 6)).Distinct());
+        Assert.Equal(new[] { ".pem", ".p7b" }, r.Output.Select(o => ((FileInfo)o.BaseObject).Extension));
+        Assert.Equal("PathIsFolder", Assert.Single(r.ErrorIds));
+    }
 }

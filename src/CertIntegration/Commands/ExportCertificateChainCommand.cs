@@ -157,9 +157,26 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
             case FileInfo file:
                 ExportFile(file.FullName, file);
                 return;
+            case string path:
+                // A path piped as text, like -Path (wildcards): '.\chain.p7b' | Export-CertificateChain.
+                foreach (string file in ResolveFiles(new[] { path }, literal: false))
+                {
+                    ExportFile(file, path);
+                }
+
+                return;
+            case var _ when PathProperty(item!) is { } boundPath:
+                // Objects that name a file (PSPath, as Get-Item and Get-ChildItem give them, or LiteralPath/FullName)
+                // land here because -InputObject takes anything from the pipeline: read them as -LiteralPath would.
+                foreach (string file in ResolveFiles(new[] { boundPath }, literal: true))
+                {
+                    ExportFile(file, item!);
+                }
+
+                return;
             default:
                 WriteFailure(new CertIntegrationException(ExportErrorIds.InputNotCertificate, ErrorCategory.InvalidArgument,
-                    $"Export-CertificateChain takes CertificateBundle or X509Certificate2 objects, or certificate files; got {item.BaseObject.GetType().FullName}."), item);
+                    $"Export-CertificateChain takes CertificateBundle or X509Certificate2 objects, or certificate files (paths or file objects); got {item.BaseObject.GetType().FullName}."), item);
                 return;
         }
     }
@@ -177,6 +194,19 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
         {
             WriteFailure(ex, target);
         }
+    }
+
+    private static string? PathProperty(PSObject item)
+    {
+        foreach (string name in new[] { "PSPath", "LiteralPath", "FullName" })
+        {
+            if (item.Properties[name]?.Value is string { Length: > 0 } p)
+            {
+                return p;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Reads every bundle of a certificate container (PEM, DER, PKCS#7, PKCS#12, JKS, service key).</summary>
