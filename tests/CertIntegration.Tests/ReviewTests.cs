@@ -144,4 +144,47 @@ public class ReviewTests : IClassFixture<EngineFixture>
         Assert.Equal(new[] { ".pem", ".p7b" }, r.Output.Select(o => ((FileInfo)o.BaseObject).Extension));
         Assert.Equal("PathIsFolder", Assert.Single(r.ErrorIds));
     }
+
+    // ------------------------------------------------------------------ New-PfxFromPem from files
+
+    [Fact]
+    public void NewPfxFromPemTakesTheTenantsP7bAsChainPath()
+    {
+        // The CA chain arrives as a .p7b (DER or PEM) more often than as PEM; it used to be CertificateMalformed.
+        using var tmp = new TempDir();
+        string cert = tmp.Write("cert.pem", Pki.Leaf.CertificatePem);
+        string key = tmp.Write("key.pem", Pki.Leaf.KeyPemPkcs8);
+        string p7bDer = tmp.File("ca.p7b");
+        string p7bPem = tmp.File("ca-pem.p7b");
+        PsResult export = _ps.Run("""
+            $args[0] | ConvertFrom-ServiceKey | Export-CertificateChain -Include Intermediate, Root -Format P7b -Destination $args[1]
+            """, Pki.ServiceKeyJson(), tmp.File("p7"));
+        export.AssertClean();
+        File.Copy(((FileInfo)Assert.Single(export.Output).BaseObject).FullName, p7bDer);
+        File.WriteAllText(p7bPem, "-----BEGIN PKCS7-----\n" + Convert.ToBase64String(File.ReadAllBytes(p7bDer), Base64FormattingOptions.InsertLineBreaks) + "\n-----END PKCS7-----\n");
+        foreach (string chain in new[] { p7bDer, p7bPem })
+        {
+            string pfx = tmp.File(System.IO.Path.GetFileName(chain) + ".pfx");
+            PsResult r = _ps.Run("New-PfxFromPem -CertificatePath $args[0] -KeyPath $args[1] -ChainPath $args[2] -OutFile $args[3] -Password $args[4]",
+                cert, key, chain, pfx, PsEngine.Secure("pw"));
+            r.AssertClean();
+            PsResult back = _ps.Run("Import-CertificateBundle -LiteralPath $args[0] -Password $args[1]", pfx, PsEngine.Secure("pw"));
+            back.AssertClean();
+            Assert.Equal(new[] { Pki.Leaf.Thumbprint, Pki.Intermediate.Thumbprint, Pki.Root.Thumbprint }, Assert.Single(back.Bundles()).ChainThumbprints());
+        }
+    }
+
+    [Fact]
+    public void NewPfxFromPemReportsAMissingFileOnce()
+    {
+        using var tmp = new TempDir();
+        string key = tmp.Write("key.pem", Pki.Leaf.KeyPemPkcs8);
+        PsResult r = _ps.Run("New-PfxFromPem -CertificatePath $args[0] -KeyPath $args[1] -OutFile $args[2] -Password $args[3]",
+            tmp.File("nope.pem"), key, tmp.File("c.pfx"), PsEngine.Secure("pw"));
+        Assert.Equal(new[] { "FileNotFound" }, r.ErrorIds);
+        PsResult r2 = _ps.Run("New-PfxFromPem -CertificatePath $args[0] -KeyPath $args[1] -OutFile $args[2] -Password $args[3]",
+            key, tmp.Path, tmp.File("c.pfx"), PsEngine.Secure("pw"));
+        Assert.Equal(new[] { "PathIsFolder" }, r2.ErrorIds);
+        Assert.False(File.Exists(tmp.File("c.pfx")));
+    }
 }
