@@ -187,4 +187,24 @@ public class ReviewTests : IClassFixture<EngineFixture>
         Assert.Equal(new[] { "PathIsFolder" }, r2.ErrorIds);
         Assert.False(File.Exists(tmp.File("c.pfx")));
     }
+
+    [Fact]
+    public void NewPfxFromPemHelpExample6HoldsForAnExistingFile()
+    {
+        // The help's example 6 once said -WhatIf alone reports an existing file; it is FileExists unless -Force is given.
+        using var tmp = new TempDir();
+        string json = tmp.Write("k.json", Pki.ServiceKeyJson());
+        string pfx = tmp.Write("client.pfx", "precious");
+        const string Script = "ConvertFrom-ServiceKey -LiteralPath $args[0] | New-PfxFromPem -OutFile $args[1] -Password $args[2] ";
+        PsResult whatIf = _ps.Run(Script + "-WhatIf", json, pfx, PsEngine.Secure("pw"));
+        Assert.Equal(new[] { "FileExists" }, whatIf.ErrorIds);
+        PsResult forceWhatIf = _ps.Run(Script + "-Force -WhatIf", json, pfx, PsEngine.Secure("pw"));
+        forceWhatIf.AssertClean();
+        Assert.Empty(forceWhatIf.Output);
+        Assert.Equal("precious", File.ReadAllText(pfx));
+        PsResult force = _ps.Run(Script + "-Force", json, pfx, PsEngine.Secure("pw"));
+        force.AssertClean();
+        Assert.NotEqual("precious", File.ReadAllText(pfx));
+        Assert.Equal(new[] { "client.pfx", "k.json" }, Directory.GetFiles(tmp.Path).Select(System.IO.Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal));
+    }
 }
