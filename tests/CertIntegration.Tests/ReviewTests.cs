@@ -207,4 +207,20 @@ public class ReviewTests : IClassFixture<EngineFixture>
         Assert.NotEqual("precious", File.ReadAllText(pfx));
         Assert.Equal(new[] { "client.pfx", "k.json" }, Directory.GetFiles(tmp.Path).Select(System.IO.Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal));
     }
+
+    // ------------------------------------------------------------------ odd JSON
+
+    [Theory]
+    [InlineData("{\"certificate\": 12, \"key\": \"x\"}", "PemNoCertificate", "'certificate' is a JSON integer")]
+    [InlineData("{\"certificate\": [\"a\"]}", "PemNoCertificate", "'certificate' is a JSON array")]
+    [InlineData("{\"oauth\": {\"certificate\": {\"pem\": \"-----BEGIN CERTIFICATE-----\"}}}", "PemNoCertificate", "'certificate' is a JSON object")]
+    [InlineData("{\"certificate\": \"CERT\", \"privateKey\": true}", "PemNoPrivateKey", "'privateKey' is a JSON boolean")]
+    public void PemFieldsOfTheWrongJsonTypeAreNamedAsSuch(string json, string id, string message)
+    {
+        string doc = json.Replace("\"CERT\"", TestPki.JsonString(Pki.ChainPem()));
+        PsResult r = _ps.Run("$args[0] | ConvertFrom-ServiceKey", doc);
+        ErrorRecord e = Assert.Single(r.Errors);
+        Assert.Equal(id, r.ErrorIds[0]);
+        Assert.Contains(message, e.Exception.Message);
+    }
 }

@@ -314,6 +314,8 @@ internal static class ServiceKeyReader
                 $"{source} has no 'certificate' field; a Process Integration Runtime service key of key-type 'certificate' or 'certificate_external' is expected.");
         }
 
+        RequireText(creds, CertificateFields, source, ErrorIds.PemNoCertificate);
+        RequireText(creds, KeyFields, source, ErrorIds.PemNoPrivateKey);
         PemContents certs = PemText.Read(certText!, $"{source} field 'certificate'");
         if (certs.Certificates.Count == 0)
         {
@@ -411,6 +413,28 @@ internal static class ServiceKeyReader
         }
 
         return current;
+    }
+
+    /// <summary>A PEM field holding a number, array, object or boolean is named as such, not read as text.</summary>
+    private static void RequireText(JObject obj, string[] names, string source, string errorId)
+    {
+        foreach (string n in names)
+        {
+            JToken? t = GetToken(obj, n);
+            if (t is null || t.Type == JTokenType.Null)
+            {
+                continue;
+            }
+
+            if (t.Type != JTokenType.String)
+            {
+                string field = ((JProperty)t.Parent!).Name;
+                throw new CertIntegrationException(errorId, ErrorCategory.InvalidData,
+                    $"{source} field '{field}' is a JSON {t.Type.ToString().ToLowerInvariant()}, not PEM text; a service key holds the PEM as a string.");
+            }
+
+            return;
+        }
     }
 
     private static JToken? GetToken(JObject obj, string name) => obj.GetValue(name, StringComparison.OrdinalIgnoreCase);
