@@ -54,24 +54,46 @@ internal sealed class PrivateKeyMaterial
 
     public PrivateKeyInfo ToPrivateKeyInfo() => PrivateKeyInfoFactory.CreatePrivateKeyInfo(Key);
 
-    /// <summary>True when this key is the private half of the certificate's public key.</summary>
-    public bool Matches(X509Certificate certificate)
+    private string? _publicKeyId;
+
+    /// <summary>The public key as <see cref="PublicKeyIdOf"/> encodes a certificate's, computed once.</summary>
+    public string PublicKeyId => _publicKeyId ??= PublicKey is RsaKeyParameters rsa
+        ? RsaId(rsa.Modulus, rsa.Exponent)
+        : Convert.ToBase64String(SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(PublicKey).PublicKey.GetOctets());
+
+    // RSA keys are compared by modulus and exponent as the certificate encodes them: decoding a certificate's RSA key
+    // through BouncyCastle runs a primality test on the modulus, which costs more than the whole comparison.
+    private static string RsaId(Org.BouncyCastle.Math.BigInteger modulus, Org.BouncyCastle.Math.BigInteger exponent) =>
+        "RSA:" + Convert.ToBase64String(new RsaPublicKeyStructure(modulus, exponent).GetDerEncoded());
+
+    /// <summary>
+    /// The certificate's public key, decoded and re-encoded, or null when it cannot be decoded. Both sides are
+    /// re-encoded the same way, so encodings that differ but name the same key (an EC point stored compressed, as
+    /// RFC 5480 allows) still match.
+    /// </summary>
+    public static string? PublicKeyIdOf(X509Certificate certificate)
     {
-        // Both sides are re-encoded the same way, so encodings that differ but name the same key (an EC point stored
-        // compressed, as RFC 5480 allows) still match.
-        byte[] certSpki;
         try
         {
-            certSpki = SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(certificate.GetPublicKey()).PublicKey.GetOctets();
+            SubjectPublicKeyInfo spki = certificate.CertificateStructure.SubjectPublicKeyInfo;
+            string oid = spki.Algorithm.Algorithm.Id;
+            if (oid == PkcsObjectIdentifiers.RsaEncryption.Id || oid == PkcsObjectIdentifiers.IdRsassaPss.Id)
+            {
+                RsaPublicKeyStructure rsa = RsaPublicKeyStructure.GetInstance(spki.ParsePublicKey());
+                return RsaId(rsa.Modulus, rsa.PublicExponent);
+            }
+
+            return Convert.ToBase64String(SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(certificate.GetPublicKey()).PublicKey.GetOctets());
         }
         catch (Exception)
         {
-            return false;
+            return null;
         }
-
-        byte[] ours = SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(PublicKey).PublicKey.GetOctets();
-        return Arrays.FixedTimeEquals(certSpki, ours);
     }
+
+    /// <summary>True when this key is the private half of the certificate's public key.</summary>
+    public bool Matches(X509Certificate certificate) =>
+        PublicKeyIdOf(certificate) is { } id && string.Equals(id, PublicKeyId, StringComparison.Ordinal);
 
     public bool Matches(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) =>
         Matches(new X509Certificate(certificate.RawData));
