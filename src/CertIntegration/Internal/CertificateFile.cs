@@ -12,8 +12,6 @@ namespace CertIntegration.Internal;
 /// </summary>
 internal static class CertificateFile
 {
-    private static readonly string[] Pkcs7Labels = { "PKCS7", "CMS", "PKCS #7 SIGNED DATA", "CERTIFICATE CHAIN" };
-
     public static IReadOnlyList<BcX509> Read(string path)
     {
         byte[] bytes = SafeFile.ReadBounded(path);
@@ -26,7 +24,7 @@ internal static class CertificateFile
         PemContents pem = PemText.Read(SafeFile.DecodeText(bytes), source);
         if (pem.Certificates.Count == 0)
         {
-            if (pem.Skipped.Any(s => Pkcs7Labels.Contains(s)))
+            if (pem.Skipped.Any(s => ContainerReader.Pkcs7Labels.Contains(s)))
             {
                 return FromContainer(bytes, path);
             }

@@ -137,6 +137,4 @@ internal sealed class PrivateKeyMaterial
                     $"Private keys of type {key.GetType().Name} are not supported.");
         }
     }
-
-    public static AlgorithmIdentifier? AlgorithmOf(PrivateKeyInfo info) => info.PrivateKeyAlgorithm;
 }
