@@ -233,8 +233,9 @@ internal static class ServiceKeyReader
         {
             return string.Join(Environment.NewLine, ParseDocuments(text, "input").Select(Redact));
         }
-        catch (CertIntegrationException)
+        catch (Exception)
         {
+            // Whatever the text is, the error record must still be written: fall back to cutting it.
             int cut = -1;
             foreach (string marker in new[] { "PRIVATE KEY", "clientsecret", "client_secret", "\"key\"", "privatekey", "private_key" })
             {
