@@ -372,8 +372,11 @@ public class ExportTests
 
         PsResult r3 = ps.Run("Export-CertificateChain -Path $args[0] -Destination $args[1]", tmp.File("nothing*.pem"), dest);
         Assert.Empty(r3.Output);
+        // Piped strings are paths (as for Import-CertificateBundle); other objects are refused.
         PsResult r4 = ps.Run("'not a certificate' | Export-CertificateChain -Destination $args[0]", dest);
-        Assert.Equal(new[] { "InputNotCertificate" }, r4.ErrorIds);
+        Assert.Equal(new[] { "FileNotFound" }, r4.ErrorIds);
+        PsResult r5 = ps.Run("42 | Export-CertificateChain -Destination $args[0]", dest);
+        Assert.Equal(new[] { "InputNotCertificate" }, r5.ErrorIds);
     }
 
     [SkippableFact]

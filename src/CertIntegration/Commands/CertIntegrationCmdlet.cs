@@ -27,7 +27,10 @@ public abstract class CertIntegrationCmdlet : PSCmdlet
     /// Resolves -Path (wildcards) or -LiteralPath to file-system paths. Paths that match nothing or are not on the
     /// FileSystem provider become errors; the rest is returned.
     /// </summary>
-    internal List<string> ResolveFiles(IEnumerable<string>? paths, bool literal)
+    internal List<string> ResolveFiles(IEnumerable<string>? paths, bool literal) => ResolveFiles(paths, literal, WriteError);
+
+    /// <summary>As <see cref="ResolveFiles(IEnumerable{string}?, bool)"/>, with the errors handed to <paramref name="report"/>.</summary>
+    internal List<string> ResolveFiles(IEnumerable<string>? paths, bool literal, Action<ErrorRecord> report)
     {
         var result = new List<string>();
         if (paths is null)
@@ -52,7 +55,7 @@ public abstract class CertIntegrationCmdlet : PSCmdlet
 
                 if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
                 {
-                    WriteError(new ErrorRecord(new ArgumentException($"'{p}' is not a file-system path."), "PathNotFileSystem", ErrorCategory.InvalidArgument, p));
+                    report(new ErrorRecord(new ArgumentException($"'{p}' is not a file-system path."), "PathNotFileSystem", ErrorCategory.InvalidArgument, p));
                     continue;
                 }
 
@@ -60,11 +63,11 @@ public abstract class CertIntegrationCmdlet : PSCmdlet
                 {
                     if (Directory.Exists(r))
                     {
-                        WriteError(new ErrorRecord(new ArgumentException($"'{r}' is a folder; give a file."), "PathIsFolder", ErrorCategory.InvalidArgument, p));
+                        report(new ErrorRecord(new ArgumentException($"'{r}' is a folder; give a file."), "PathIsFolder", ErrorCategory.InvalidArgument, p));
                     }
                     else if (!File.Exists(r))
                     {
-                        WriteError(new ErrorRecord(new FileNotFoundException($"The file '{r}' does not exist.", r), ErrorIds.FileNotFound, ErrorCategory.ObjectNotFound, p));
+                        report(new ErrorRecord(new FileNotFoundException($"The file '{r}' does not exist.", r), ErrorIds.FileNotFound, ErrorCategory.ObjectNotFound, p));
                     }
                     else
                     {
@@ -74,11 +77,11 @@ public abstract class CertIntegrationCmdlet : PSCmdlet
             }
             catch (ItemNotFoundException ex)
             {
-                WriteError(new ErrorRecord(ex, ErrorIds.FileNotFound, ErrorCategory.ObjectNotFound, p));
+                report(new ErrorRecord(ex, ErrorIds.FileNotFound, ErrorCategory.ObjectNotFound, p));
             }
             catch (Exception ex) when (ex is ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or NotSupportedException or ArgumentException)
             {
-                WriteError(new ErrorRecord(ex, "PathInvalid", ErrorCategory.InvalidArgument, p));
+                report(new ErrorRecord(ex, "PathInvalid", ErrorCategory.InvalidArgument, p));
             }
         }
 

@@ -74,7 +74,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
             return;
         }
 
-        ReadText(text, "Service key from the pipeline", text);
+        ReadText(text, "Service key from the pipeline");
     }
 
     private void ProcessInputObject(PSObject? input)
@@ -94,7 +94,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
                     FlushBuffer(preambleAllowed: true);
                     foreach (JObject doc in docs)
                     {
-                        Emit(doc, "Service key from the pipeline", s);
+                        Emit(doc, "Service key from the pipeline", null);
                     }
                 }
                 else
@@ -138,15 +138,20 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
                     return;
                 }
 
+                JObject json;
                 try
                 {
-                    JObject json = ServiceKeyReader.FromPSObject(input!);
-                    Emit(json, "Service key object", input);
+                    json = ServiceKeyReader.FromPSObject(input!);
                 }
                 catch (Exception ex) when (ex is not PipelineStoppedException)
                 {
+                    // Not a service key object (or too deep to convert): the object itself is the target, as it holds
+                    // no readable key.
                     WriteFailure(ex, input);
+                    return;
                 }
+
+                Emit(json, "Service key object", null);
 
                 return;
         }
@@ -190,21 +195,27 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
         }
     }
 
-    private void ReadText(string text, string source, object target)
+    private void ReadText(string text, string source)
     {
         try
         {
             foreach (JObject doc in ServiceKeyReader.ParseDocuments(text, source))
             {
-                Emit(doc, source, target);
+                Emit(doc, source, null);
             }
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
-            WriteFailure(ex, target);
+            // The text may hold the private key or a client secret: the error keeps a redacted copy, not the text.
+            WriteFailure(ex, ServiceKeyReader.Redact(text));
         }
     }
 
+    /// <summary>
+    /// Reads one document into a bundle. <paramref name="target"/> is the error target for file inputs (the path or
+    /// FileInfo); for text and objects (null) the target is a redacted copy of the document, since the input itself
+    /// holds the private key and an error record lives on in $Error, transcripts and logs.
+    /// </summary>
     private void Emit(JObject doc, string source, object? target, string? path = null)
     {
         try
@@ -216,7 +227,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
-            WriteFailure(ex, target);
+            WriteFailure(ex, target ?? ServiceKeyReader.Redact(doc));
         }
     }
 }

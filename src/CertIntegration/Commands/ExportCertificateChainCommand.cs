@@ -134,8 +134,9 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
         foreach (ChainBuilder.Chain chain in chains)
         {
             List<X509Certificate2> certs = chain.Certificates.Select(ServiceKeyReader.ToX509).ToList();
-            object target = _loose.FirstOrDefault(l => l.Certificate.Thumbprint == certs[0].Thumbprint).Target ?? certs[0];
-            Export(certs, target);
+            X509Certificate2? piped = _loose.FirstOrDefault(l => l.Certificate.Thumbprint == certs[0].Thumbprint).Certificate;
+            object target = piped ?? certs[0];
+            Export(certs, target, piped?.HasPrivateKey == true);
         }
 
         _loose.Clear();
@@ -148,7 +149,7 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
             case null:
                 return;
             case CertificateBundle bundle:
-                Export(bundle.Chain, bundle);
+                Export(bundle.Chain, bundle, bundle.HasPrivateKey);
                 return;
             case X509Certificate2 cert:
                 _loose.Add((cert, cert));
@@ -156,9 +157,26 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
             case FileInfo file:
                 ExportFile(file.FullName, file);
                 return;
+            case string path:
+                // A path piped as text, like -Path (wildcards): '.\chain.p7b' | Export-CertificateChain.
+                foreach (string file in ResolveFiles(new[] { path }, literal: false))
+                {
+                    ExportFile(file, path);
+                }
+
+                return;
+            case var _ when PathProperty(item!) is { } boundPath:
+                // Objects that name a file (PSPath, as Get-Item and Get-ChildItem give them, or LiteralPath/FullName)
+                // land here because -InputObject takes anything from the pipeline: read them as -LiteralPath would.
+                foreach (string file in ResolveFiles(new[] { boundPath }, literal: true))
+                {
+                    ExportFile(file, item!);
+                }
+
+                return;
             default:
                 WriteFailure(new CertIntegrationException(ExportErrorIds.InputNotCertificate, ErrorCategory.InvalidArgument,
-                    $"Export-CertificateChain takes CertificateBundle or X509Certificate2 objects, or certificate files; got {item.BaseObject.GetType().FullName}."), item);
+                    $"Export-CertificateChain takes CertificateBundle or X509Certificate2 objects, or certificate files (paths or file objects); got {item.BaseObject.GetType().FullName}."), item);
                 return;
         }
     }
@@ -169,7 +187,7 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
         {
             foreach (CertificateBundle bundle in ReadBundles(path))
             {
-                Export(bundle.Chain, target);
+                Export(bundle.Chain, target, bundle.HasPrivateKey);
             }
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
@@ -178,12 +196,25 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
         }
     }
 
+    private static string? PathProperty(PSObject item)
+    {
+        foreach (string name in new[] { "PSPath", "LiteralPath", "FullName" })
+        {
+            if (item.Properties[name]?.Value is string { Length: > 0 } p)
+            {
+                return p;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Reads every bundle of a certificate container (PEM, DER, PKCS#7, PKCS#12, JKS, service key).</summary>
     private IReadOnlyList<CertificateBundle> ReadBundles(string path) => ContainerReader.ReadFile(path, Password, WriteVerbose, WriteWarning);
 
-    private void Export(IReadOnlyList<X509Certificate2> chain, object target)
+    private void Export(IReadOnlyList<X509Certificate2> chain, object target, bool leafHasKey)
     {
-        CertificateRole[] roles = CertificateExport.Roles(chain);
+        CertificateRole[] roles = CertificateExport.Roles(chain, leafHasKey);
         List<int> selected = Enumerable.Range(0, chain.Count).Where(i => (_include & roles[i]) != 0).ToList();
         if (selected.Count == 0)
         {
@@ -310,7 +341,9 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
         }
     }
 
-    private static string RoleName(CertificateRole role) => role.ToString().ToLowerInvariant();
+    // A certificate with several roles (a self-signed client certificate is Leaf and Root) is named by the first.
+    private static string RoleName(CertificateRole role) =>
+        (role & CertificateRole.Leaf) != 0 ? "leaf" : (role & CertificateRole.Intermediate) != 0 ? "intermediate" : "root";
 
     private string ResolveDestination(string destination)
     {

@@ -207,10 +207,16 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
 
     private string ResolveExisting(string path)
     {
-        List<string> files = ResolveFiles(new[] { path }, literal: true);
+        // One error per bad input: the resolver's own error (FileNotFound, PathIsFolder, ...) is the one reported.
+        var problems = new List<ErrorRecord>();
+        List<string> files = ResolveFiles(new[] { path }, literal: true, problems.Add);
         if (files.Count == 0)
         {
-            throw new CertIntegrationException(ErrorIds.FileNotFound, ErrorCategory.ObjectNotFound, $"The file '{path}' was not found.");
+            ErrorRecord? first = problems.FirstOrDefault();
+            throw new CertIntegrationException(
+                first?.FullyQualifiedErrorId ?? ErrorIds.FileNotFound,
+                first?.CategoryInfo.Category ?? ErrorCategory.ObjectNotFound,
+                first?.Exception.Message ?? $"The file '{path}' was not found.");
         }
 
         return files[0];

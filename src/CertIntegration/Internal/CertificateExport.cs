@@ -86,9 +86,11 @@ internal static class CertificateExport
 
     /// <summary>
     /// The role of each certificate of a chain (leaf first): the last one is Root when it is self-signed, the first
-    /// is Leaf (or Root when the chain is one self-signed certificate), everything else is Intermediate.
+    /// is Leaf (or Root when the chain is one self-signed certificate), everything else is Intermediate. A lone
+    /// self-signed certificate whose private key is at hand (<paramref name="leafHasKey"/>) is the end entity of its
+    /// owner as well as its own root: it is Leaf and Root, so that -Include Leaf finds a self-signed client certificate.
     /// </summary>
-    public static CertificateRole[] Roles(IReadOnlyList<X509Certificate2> chain)
+    public static CertificateRole[] Roles(IReadOnlyList<X509Certificate2> chain, bool leafHasKey = false)
     {
         var roles = new CertificateRole[chain.Count];
         for (int i = 0; i < chain.Count; i++)
@@ -97,6 +99,11 @@ internal static class CertificateExport
             roles[i] = last && IsSelfSigned(chain[i]) ? CertificateRole.Root
                 : i == 0 ? CertificateRole.Leaf
                 : CertificateRole.Intermediate;
+        }
+
+        if (leafHasKey && chain.Count > 0)
+        {
+            roles[0] |= CertificateRole.Leaf;
         }
 
         return roles;

@@ -1,10 +1,15 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using BcX509 = Org.BouncyCastle.X509.X509Certificate;
 
 namespace CertIntegration.Internal;
 
-/// <summary>Reads the certificates of a PEM file, or of a single DER certificate file.</summary>
+/// <summary>
+/// Reads the certificates of a certificate file for New-PfxFromPem -CertificatePath/-ChainPath: PEM text (any number of
+/// certificates; keys in it are left alone), or a binary container (DER certificate, PKCS#7 .p7b) or PEM PKCS#7, read
+/// through <see cref="ContainerReader"/> as Import-CertificateBundle reads them.
+/// </summary>
 internal static class CertificateFile
 {
     public static IReadOnlyList<BcX509> Read(string path)
@@ -13,15 +18,28 @@ internal static class CertificateFile
         string source = $"Certificate file '{path}'";
         if (bytes.Length > 0 && bytes[0] == 0x30)
         {
-            return new[] { PemText.ParseCertificate(bytes, source, 1, "DER") };
+            return FromContainer(bytes, path);
         }
 
         PemContents pem = PemText.Read(SafeFile.DecodeText(bytes), source);
         if (pem.Certificates.Count == 0)
         {
+            if (pem.Skipped.Any(s => ContainerReader.Pkcs7Labels.Contains(s)))
+            {
+                return FromContainer(bytes, path);
+            }
+
             throw new CertIntegrationException(ErrorIds.PemNoCertificate, ErrorCategory.InvalidData, $"{source} contains no certificate.");
         }
 
         return pem.Certificates;
     }
+
+    // Certificates only: a password-protected container (PFX, JKS) is refused with its password error, as no password
+    // is asked for here; keys in the file are not taken.
+    private static IReadOnlyList<BcX509> FromContainer(byte[] bytes, string path) =>
+        ContainerReader.ReadBytes(bytes, path, null, null)
+            .SelectMany(b => b.Chain)
+            .Select(c => new BcX509(c.RawData))
+            .ToList();
 }

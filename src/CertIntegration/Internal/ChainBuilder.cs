@@ -68,12 +68,35 @@ internal static class ChainBuilder
             list.Add(i);
         }
 
+        // Signature checks are bounded: crafted input (thousands of certificates that all name each other as issuer, with
+        // signatures that never verify) would otherwise cost n*n checks, i.e. hours. Real input needs about one check per
+        // certificate; once the budget is spent, issuers are matched by name and key identifier alone.
+        // Each first look at a certificate's RSA public key also costs BouncyCastle a primality test of the modulus
+        // (about 15 ms at 2048 bits, seconds at 8192), so the checks are bounded in time as well as in number.
+        var budget = new VerifyBudget((4 * n) + 64, VerifyTimeBudget);
+        byte[]?[] skis = certs.Select(SubjectKeyId).ToArray();
         for (int i = 0; i < n; i++)
         {
-            issuerOf[i] = FindIssuer(certs, i, bySubject);
+            issuerOf[i] = FindIssuer(certs, skis, i, bySubject, budget);
             if (issuerOf[i] >= 0)
             {
                 issuesOthers[issuerOf[i]] = true;
+            }
+        }
+
+        // Keys are paired through their public keys, each encoded once: comparing every key with every certificate
+        // decoded each certificate's public key once per key (k*n decodings for crafted PEM with thousands of both).
+        var byPublicKey = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (int i = 0; i < n; i++)
+        {
+            if (PrivateKeyMaterial.PublicKeyIdOf(certs[i]) is { } id)
+            {
+                if (!byPublicKey.TryGetValue(id, out var same))
+                {
+                    byPublicKey[id] = same = new List<int>();
+                }
+
+                same.Add(i);
             }
         }
 
@@ -82,11 +105,15 @@ internal static class ChainBuilder
         foreach (PrivateKeyMaterial k in keys)
         {
             int match = -1;
-            for (int i = 0; i < n && match < 0; i++)
+            if (byPublicKey.TryGetValue(k.PublicKeyId, out var candidates))
             {
-                if (keyOf[i] is null && k.Matches(certs[i]))
+                foreach (int i in candidates)
                 {
-                    match = i;
+                    if (keyOf[i] is null)
+                    {
+                        match = i;
+                        break;
+                    }
                 }
             }
 
@@ -157,7 +184,35 @@ internal static class ChainBuilder
         return new Chain(list) { Key = key };
     }
 
-    private static int FindIssuer(List<X509Certificate> certs, int i, Dictionary<string, List<int>> bySubject)
+    /// <summary>Time that signature checks of one <see cref="Build"/> may take before issuers are matched by name alone.</summary>
+    internal static readonly TimeSpan VerifyTimeBudget = TimeSpan.FromSeconds(5);
+
+    private sealed class VerifyBudget
+    {
+        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+        private readonly TimeSpan _time;
+        private int _left;
+
+        public VerifyBudget(int count, TimeSpan time)
+        {
+            _left = count;
+            _time = time;
+        }
+
+        public bool Take()
+        {
+            if (_left <= 0 || _clock.Elapsed > _time)
+            {
+                _left = 0;
+                return false;
+            }
+
+            _left--;
+            return true;
+        }
+    }
+
+    private static int FindIssuer(List<X509Certificate> certs, byte[]?[] skis, int i, Dictionary<string, List<int>> bySubject, VerifyBudget budget)
     {
         X509Certificate cert = certs[i];
         if (IsSelfIssued(cert))
@@ -179,7 +234,7 @@ internal static class ChainBuilder
                 continue;
             }
 
-            byte[]? ski = SubjectKeyId(certs[c]);
+            byte[]? ski = skis[c];
             if (aki is not null && ski is not null)
             {
                 // Name and key identifier agree: that names the issuer. The signature is checked only where the
@@ -191,6 +246,12 @@ internal static class ChainBuilder
                 }
 
                 continue;
+            }
+
+            if (!budget.Take())
+            {
+                fallback = fallback < 0 ? c : fallback;
+                break;
             }
 
             switch (VerifiesWith(cert, certs[c]))

@@ -24,7 +24,8 @@ namespace CertIntegration.Internal;
 /// </summary>
 internal static class ContainerReader
 {
-    private static readonly string[] Pkcs7Labels = { "PKCS7", "CMS", "PKCS #7 SIGNED DATA", "CERTIFICATE CHAIN" };
+    /// <summary>PEM labels of PKCS#7 certificate bundles.</summary>
+    internal static readonly string[] Pkcs7Labels = { "PKCS7", "CMS", "PKCS #7 SIGNED DATA", "CERTIFICATE CHAIN" };
 
     /// <summary>Reads one file (size-bounded). Bundles carry the path as <see cref="CertificateBundle.Source"/>.</summary>
     internal static IReadOnlyList<CertificateBundle> ReadFile(string path, SecureString? password, Action<string>? verbose, Action<string>? warning = null)

@@ -41,7 +41,6 @@ internal sealed class PrivateKeyMaterial
         }
 
         _publicKey = new Lazy<AsymmetricKeyParameter>(() => DerivePublicKey(privateKey));
-        _ownPublicKeyBits = new Lazy<byte[]>(() => SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(_publicKey.Value).PublicKey.GetOctets());
         if (privateKey is not RsaKeyParameters)
         {
             _ = _publicKey.Value; // unsupported key types fail here, at read time
@@ -49,9 +48,6 @@ internal sealed class PrivateKeyMaterial
     }
 
     private readonly Lazy<AsymmetricKeyParameter> _publicKey;
-    private readonly Lazy<byte[]> _ownPublicKeyBits;
-
-    private byte[] OwnPublicKeyBits => _ownPublicKeyBits.Value;
 
     public AsymmetricKeyParameter Key { get; }
 
@@ -80,45 +76,46 @@ internal sealed class PrivateKeyMaterial
 
     public PrivateKeyInfo ToPrivateKeyInfo() => PrivateKeyInfoFactory.CreatePrivateKeyInfo(Key);
 
-    /// <summary>True when this key is the private half of the certificate's public key.</summary>
-    public bool Matches(X509Certificate certificate)
+    private string? _publicKeyId;
+
+    /// <summary>The public key as <see cref="PublicKeyIdOf"/> encodes a certificate's, computed once.</summary>
+    public string PublicKeyId => _publicKeyId ??= Key is RsaPrivateCrtKeyParameters rsa
+        ? RsaId(rsa.Modulus, rsa.PublicExponent)
+        : Convert.ToBase64String(SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(PublicKey).PublicKey.GetOctets());
+
+    // RSA keys are compared by modulus and exponent as the certificate encodes them: decoding a certificate's RSA key
+    // through BouncyCastle runs a primality test on the modulus, which costs more than the whole comparison.
+    private static string RsaId(Org.BouncyCastle.Math.BigInteger modulus, Org.BouncyCastle.Math.BigInteger exponent) =>
+        "RSA:" + Convert.ToBase64String(new RsaPublicKeyStructure(modulus, exponent).GetDerEncoded());
+
+    /// <summary>
+    /// The certificate's public key, decoded and re-encoded, or null when it cannot be decoded. Both sides are
+    /// re-encoded the same way, so encodings that differ but name the same key (an EC point stored compressed, as
+    /// RFC 5480 allows) still match.
+    /// </summary>
+    public static string? PublicKeyIdOf(X509Certificate certificate)
     {
-        // RSA: compare modulus and exponent straight from the certificate's SubjectPublicKeyInfo. Building an
-        // RsaKeyParameters would run BouncyCastle's Miller-Rabin check of the modulus (tens of milliseconds for
-        // 2048 bits), which is what made a hundred service keys slow.
-        if (Key is RsaPrivateCrtKeyParameters rsa)
-        {
-            try
-            {
-                SubjectPublicKeyInfo spki = certificate.CertificateStructure.SubjectPublicKeyInfo;
-                if (!spki.Algorithm.Algorithm.Equals(PkcsObjectIdentifiers.RsaEncryption) && !spki.Algorithm.Algorithm.Equals(PkcsObjectIdentifiers.IdRsassaPss))
-                {
-                    return false;
-                }
-
-                var pub = RsaPublicKeyStructure.GetInstance(spki.ParsePublicKey());
-                return pub.Modulus.Equals(rsa.Modulus) && pub.PublicExponent.Equals(rsa.PublicExponent);
-            }
-            catch (Exception)
-            {
-                return false;
-            }
-        }
-
-        // Other key types: both sides are re-encoded the same way, so encodings that differ but name the same key
-        // (an EC point stored compressed, as RFC 5480 allows) still match.
-        byte[] certSpki;
         try
         {
-            certSpki = SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(certificate.GetPublicKey()).PublicKey.GetOctets();
+            SubjectPublicKeyInfo spki = certificate.CertificateStructure.SubjectPublicKeyInfo;
+            string oid = spki.Algorithm.Algorithm.Id;
+            if (oid == PkcsObjectIdentifiers.RsaEncryption.Id || oid == PkcsObjectIdentifiers.IdRsassaPss.Id)
+            {
+                RsaPublicKeyStructure rsa = RsaPublicKeyStructure.GetInstance(spki.ParsePublicKey());
+                return RsaId(rsa.Modulus, rsa.PublicExponent);
+            }
+
+            return Convert.ToBase64String(SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(certificate.GetPublicKey()).PublicKey.GetOctets());
         }
         catch (Exception)
         {
-            return false;
+            return null;
         }
-
-        return Arrays.FixedTimeEquals(certSpki, OwnPublicKeyBits);
     }
+
+    /// <summary>True when this key is the private half of the certificate's public key.</summary>
+    public bool Matches(X509Certificate certificate) =>
+        PublicKeyIdOf(certificate) is { } id && string.Equals(id, PublicKeyId, StringComparison.Ordinal);
 
     public bool Matches(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) =>
         Matches(new X509Certificate(certificate.RawData));
@@ -179,6 +176,4 @@ internal sealed class PrivateKeyMaterial
                     $"Private keys of type {key.GetType().Name} are not supported.");
         }
     }
-
-    public static AlgorithmIdentifier? AlgorithmOf(PrivateKeyInfo info) => info.PrivateKeyAlgorithm;
 }
