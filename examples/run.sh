@@ -7,5 +7,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if command -v pwsh >/dev/null 2>&1; then
   exec pwsh -NoProfile -NonInteractive -File "$@"
 fi
-dotnet build "$root/build/ScriptHost/ScriptHost.csproj" -c Release -nologo -v quiet >/dev/null
-exec dotnet "$root/build/ScriptHost/bin/Release/net10.0/ScriptHost.dll" "$@"
+host="$root/build/ScriptHost/bin/Release/net10.0/ScriptHost.dll"
+# Build the host once, and again only when its sources change.
+if [ ! -f "$host" ] || [ -n "$(find "$root/build/ScriptHost" -maxdepth 1 -newer "$host" \( -name '*.cs' -o -name '*.csproj' \))" ]; then
+  dotnet build "$root/build/ScriptHost/ScriptHost.csproj" -c Release -nologo -v quiet >/dev/null
+fi
+exec dotnet "$host" "$@"
