@@ -11,6 +11,7 @@ public sealed class PsResult
     public required List<string> Verbose { get; init; }
     public required List<string> Warnings { get; init; }
     public required List<string> Debug { get; init; }
+    public List<ProgressRecord> Progress { get; init; } = new();
     public Exception? Terminating { get; init; }
 
     public IEnumerable<T> Objects<T>() => Output.Select(o => o.BaseObject).OfType<T>();
@@ -83,6 +84,7 @@ public sealed class PsEngine : IDisposable
             Verbose = ps.Streams.Verbose.Select(v => v.Message).ToList(),
             Warnings = ps.Streams.Warning.Select(v => v.Message).ToList(),
             Debug = ps.Streams.Debug.Select(v => v.Message).ToList(),
+            Progress = ps.Streams.Progress.ToList(),
             Terminating = terminating,
         };
     }
