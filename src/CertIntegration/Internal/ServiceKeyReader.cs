@@ -93,42 +93,38 @@ internal static class ServiceKeyReader
     }
 
     /// <summary>
-    /// True when the text opens a JSON object that it does not close (braces outside strings do not balance), i.e. it
-    /// is the first lines of a document still being piped in line by line.
+    /// True when the text opens a JSON object that it does not close, i.e. it is the first lines of a document still
+    /// being piped in line by line. Newtonsoft's reader walks the tokens; running out of text inside an object, array
+    /// or string means "more to come", while a syntax error means the text is bad now and is reported as such.
     /// </summary>
     public static bool IsInsideObject(string text)
     {
-        int depth = 0;
-        bool inString = false;
-        for (int i = 0; i < text.Length; i++)
+        int start = text.IndexOf('{');
+        if (start < 0)
         {
-            char c = text[i];
-            if (inString)
-            {
-                if (c == '\\')
-                {
-                    i++;
-                }
-                else if (c == '"')
-                {
-                    inString = false;
-                }
-            }
-            else if (c == '"')
-            {
-                inString = true;
-            }
-            else if (c == '{')
-            {
-                depth++;
-            }
-            else if (c == '}' && depth > 0)
-            {
-                depth--;
-            }
+            return false;
         }
 
-        return depth > 0;
+        using var reader = new JsonTextReader(new StringReader(text.Substring(start)))
+        {
+            SupportMultipleContent = true,
+            MaxDepth = 64,
+            DateParseHandling = DateParseHandling.None,
+        };
+        try
+        {
+            while (reader.Read())
+            {
+            }
+
+            return reader.Depth > 0 || reader.TokenType is JsonToken.StartObject or JsonToken.StartArray or JsonToken.PropertyName;
+        }
+        catch (JsonReaderException ex)
+        {
+            // Newtonsoft names the two ways text can stop early; any other message is a real syntax error.
+            return ex.Message.StartsWith("Unterminated string", StringComparison.Ordinal)
+                || ex.Message.StartsWith("Unexpected end", StringComparison.Ordinal);
+        }
     }
 
     /// <summary>True when every non-blank line is the "Getting key ... as ..." line that cf service-key prints first.</summary>
