@@ -1,0 +1,55 @@
+using CertIntegration.TestSupport;
+using Xunit;
+
+namespace CertIntegration.Tests;
+
+/// <summary>
+/// The netstandard2.0 build is what Windows PowerShell 5.1 loads. It cannot share a process with the net8.0 build
+/// (PowerShell caches cmdlet metadata by type name), so it runs the main pipelines in the minimal script host, in a
+/// process of its own: service key → PFX, PFX → bundle, bundle → .cer files and key file.
+/// </summary>
+public class NetStandardBuildTests
+{
+    private static string? ScriptHost() =>
+        new[] { "Release", "Debug" }
+            .Select(c => Path.Combine(Repo.Root, "build", "ScriptHost", "bin", c, "net10.0", "ScriptHost.dll"))
+            .Where(File.Exists)
+            .OrderByDescending(File.GetLastWriteTimeUtc)
+            .FirstOrDefault();
+
+    [SkippableFact]
+    public void MainPipelinesWorkWithTheNetStandardBuild()
+    {
+        string? host = ScriptHost();
+        Skip.If(host is null, "build/ScriptHost is not built");
+        string dll = Path.Combine(Repo.Root, "out", "CertIntegration", "bin", "netstandard2.0", "CertIntegration.dll");
+        Assert.True(File.Exists(dll), dll);
+
+        var pki = TestPki.Default;
+        using var tmp = new TempDir();
+        string key = tmp.Write("cpi-cert-key.json", pki.ServiceKeyJson());
+        string script = tmp.Write("run.ps1", """
+            param($Dll, $Key, $Out)
+            $ErrorActionPreference = 'Stop'
+            Import-Module $Dll
+            # Prove which build is loaded.
+            'BUILD ' + (Get-Command ConvertFrom-ServiceKey).ImplementingType.Assembly.Location
+            $pw = [System.Net.NetworkCredential]::new('', 'ns-password').SecurePassword
+            $pfx = ConvertFrom-ServiceKey -LiteralPath $Key | New-PfxFromPem -OutFile ([System.IO.Path]::Combine($Out, 'client.pfx')) -Password $pw
+            $b = Import-CertificateBundle -LiteralPath $pfx.FullName -Password $pw
+            'BUNDLE ' + $b.Thumbprint + ' ' + $b.HasPrivateKey + ' ' + $b.ChainLength
+            $files = $b | Export-CertificateChain -Destination ([System.IO.Path]::Combine($Out, 'cer'))
+            'CER ' + @($files).Count
+            $k = $b | Export-PrivateKey -OutFile ([System.IO.Path]::Combine($Out, 'key.key'))
+            'KEY ' + $k.Name
+            """);
+
+        ToolResult r = Tools.Run("dotnet", new[] { host!, script, dll, key, tmp.Path }, timeoutMs: 120_000);
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Contains("BUILD " + dll, r.StdOut);
+        Assert.Contains($"BUNDLE {pki.Leaf.Thumbprint} True 3", r.StdOut, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("CER 3", r.StdOut);
+        Assert.Contains("KEY key.key", r.StdOut);
+        Assert.Contains("BEGIN PRIVATE KEY", File.ReadAllText(tmp.File("key.key")));
+    }
+}
