@@ -40,19 +40,18 @@ internal sealed class PrivateKeyMaterial
                 "The RSA private key lacks its CRT parameters and public exponent, so it cannot be checked against a certificate.");
         }
 
-        _publicKey = new Lazy<AsymmetricKeyParameter>(() => DerivePublicKey(privateKey));
-        if (privateKey is not RsaKeyParameters)
-        {
-            _ = _publicKey.Value; // unsupported key types fail here, at read time
-        }
+        // The public half is derived from the private key (never trusted from a file's own public field). RSA keys
+        // are named by modulus and exponent, without building an RSA public key (see RsaId). Unsupported key types
+        // fail here, at read time.
+        PublicKeyId = privateKey is RsaPrivateCrtKeyParameters rsa
+            ? RsaId(rsa.Modulus, rsa.PublicExponent)
+            : Convert.ToBase64String(SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(DerivePublicKey(privateKey)).PublicKey.GetOctets());
     }
-
-    private readonly Lazy<AsymmetricKeyParameter> _publicKey;
 
     public AsymmetricKeyParameter Key { get; }
 
-    /// <summary>The public half, derived from the private key (never trusted from a file's own public field).</summary>
-    public AsymmetricKeyParameter PublicKey => _publicKey.Value;
+    /// <summary>The public key as <see cref="PublicKeyIdOf"/> encodes a certificate's.</summary>
+    public string PublicKeyId { get; }
 
     public string Algorithm => Key switch
     {
@@ -75,13 +74,6 @@ internal sealed class PrivateKeyMaterial
     };
 
     public PrivateKeyInfo ToPrivateKeyInfo() => PrivateKeyInfoFactory.CreatePrivateKeyInfo(Key);
-
-    private string? _publicKeyId;
-
-    /// <summary>The public key as <see cref="PublicKeyIdOf"/> encodes a certificate's, computed once.</summary>
-    public string PublicKeyId => _publicKeyId ??= Key is RsaPrivateCrtKeyParameters rsa
-        ? RsaId(rsa.Modulus, rsa.PublicExponent)
-        : Convert.ToBase64String(SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(PublicKey).PublicKey.GetOctets());
 
     // RSA keys are compared by modulus and exponent as the certificate encodes them: decoding a certificate's RSA key
     // through BouncyCastle runs a primality test on the modulus, which costs more than the whole comparison.
@@ -148,17 +140,11 @@ internal sealed class PrivateKeyMaterial
     public static T ReadWithoutModulusTest<T>(Func<T> parse) =>
         Org.BouncyCastle.Utilities.Properties.WithThreadProperty("Org.BouncyCastle.Rsa.MaxMRTests", "0", parse);
 
+    /// <summary>The public half of a non-RSA key (RSA keys are named by <see cref="RsaId"/>).</summary>
     private static AsymmetricKeyParameter DerivePublicKey(AsymmetricKeyParameter key)
     {
         switch (key)
         {
-            case RsaPrivateCrtKeyParameters crt:
-                return new RsaKeyParameters(false, crt.Modulus, crt.PublicExponent);
-            case RsaKeyParameters:
-                throw new CertIntegrationException(
-                    ErrorIds.PrivateKeyMalformed,
-                    ErrorCategory.InvalidData,
-                    "The RSA private key lacks its CRT parameters and public exponent, so it cannot be checked against a certificate.");
             case ECPrivateKeyParameters ec:
                 return ec.PublicKeyParamSet is not null
                     ? new ECPublicKeyParameters(ec.AlgorithmName, ec.Parameters.G.Multiply(ec.D).Normalize(), ec.PublicKeyParamSet)
