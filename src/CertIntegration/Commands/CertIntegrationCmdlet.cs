@@ -88,6 +88,23 @@ public abstract class CertIntegrationCmdlet : PSCmdlet
         return result;
     }
 
+    /// <summary>
+    /// The file an object names (PSPath, LiteralPath or FullName, as Get-Item and Get-ChildItem give them), so that
+    /// piped file objects are read as files; null when it names none.
+    /// </summary>
+    internal static string? FilePathOf(PSObject item)
+    {
+        foreach (string name in new[] { "PSPath", "LiteralPath", "FullName" })
+        {
+            if (item.Properties[name]?.Value is string { Length: > 0 } p)
+            {
+                return p;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Resolves an output path (which need not exist yet) against the current location.</summary>
     internal string ResolveOutputPath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 

@@ -126,7 +126,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
                 WriteObject(bundle);
                 return;
             default:
-                if (PathProperty(input!) is { } boundPath)
+                if (ServiceKeyFileOf(input!) is { } boundPath)
                 {
                     // Objects that only name a file (PSPath, FullName or LiteralPath, as -LiteralPath binds by property)
                     // arrive here because -InputObject takes anything from the pipeline.
@@ -157,7 +157,8 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
         }
     }
 
-    private static string? PathProperty(PSObject input)
+    /// <summary>The file a piped object names, unless the object is itself a service key (it has its fields).</summary>
+    private static string? ServiceKeyFileOf(PSObject input)
     {
         foreach (string name in new[] { "certificate", "oauth", "credentials", "clientid" })
         {
@@ -167,15 +168,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
             }
         }
 
-        foreach (string name in new[] { "PSPath", "LiteralPath", "FullName" })
-        {
-            if (input.Properties[name]?.Value is string { Length: > 0 } p)
-            {
-                return p;
-            }
-        }
-
-        return null;
+        return FilePathOf(input);
     }
 
     private void ReadFile(string path, object? target)

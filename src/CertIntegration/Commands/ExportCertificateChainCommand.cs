@@ -165,7 +165,7 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
                 }
 
                 return;
-            case var _ when PathProperty(item!) is { } boundPath:
+            case var _ when FilePathOf(item!) is { } boundPath:
                 // Objects that name a file (PSPath, as Get-Item and Get-ChildItem give them, or LiteralPath/FullName)
                 // land here because -InputObject takes anything from the pipeline: read them as -LiteralPath would.
                 foreach (string file in ResolveFiles(new[] { boundPath }, literal: true))
@@ -194,19 +194,6 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
         {
             WriteFailure(ex, target);
         }
-    }
-
-    private static string? PathProperty(PSObject item)
-    {
-        foreach (string name in new[] { "PSPath", "LiteralPath", "FullName" })
-        {
-            if (item.Properties[name]?.Value is string { Length: > 0 } p)
-            {
-                return p;
-            }
-        }
-
-        return null;
     }
 
     /// <summary>Reads every bundle of a certificate container (PEM, DER, PKCS#7, PKCS#12, JKS, service key).</summary>

@@ -406,20 +406,7 @@ internal static class ContainerReader
             return x;
         }
 
-        try
-        {
-#if NET9_0_OR_GREATER
-            x = X509CertificateLoader.LoadCertificate(cert.GetEncoded());
-#else
-            x = new X509Certificate2(cert.GetEncoded());
-#endif
-        }
-        catch (CryptographicException ex)
-        {
-            throw new CertIntegrationException(ErrorIds.CertificateMalformed, ErrorCategory.InvalidData,
-                $"{label}: the certificate '{cert.SubjectDN}' could not be loaded by .NET ({ex.Message}).", ex);
-        }
-
+        x = ServiceKeyReader.ToX509(cert, label);
         cache[cert] = x;
         return x;
     }

@@ -364,7 +364,7 @@ internal static class ServiceKeyReader
                 $"{source} field 'certificate' holds {chains.Count} unrelated certificates ({string.Join("; ", chains.Select(c => c.Leaf.SubjectDN.ToString()))}); a service key holds one client certificate with its chain.");
         }
 
-        var bundle = new CertificateBundle(chain.Certificates.Select(ToX509).ToList(), chain.Key)
+        var bundle = new CertificateBundle(chain.Certificates.Select(c => ToX509(c, source)).ToList(), chain.Key)
         {
             ClientId = clientId,
             Url = url,
@@ -383,7 +383,28 @@ internal static class ServiceKeyReader
         return bundle;
     }
 
-    internal static X509Certificate2 ToX509(Org.BouncyCastle.X509.X509Certificate cert) => new(cert.GetEncoded());
+    internal static X509Certificate2 ToX509(Org.BouncyCastle.X509.X509Certificate cert) => ToX509(cert, "The input");
+
+    /// <summary>
+    /// A certificate BouncyCastle has read, as .NET's type. .NET parses it again and can refuse what BouncyCastle took:
+    /// that is a malformed certificate, named as such.
+    /// </summary>
+    internal static X509Certificate2 ToX509(Org.BouncyCastle.X509.X509Certificate cert, string label)
+    {
+        try
+        {
+#if NET9_0_OR_GREATER
+            return X509CertificateLoader.LoadCertificate(cert.GetEncoded());
+#else
+            return new X509Certificate2(cert.GetEncoded());
+#endif
+        }
+        catch (System.Security.Cryptography.CryptographicException ex)
+        {
+            throw new CertIntegrationException(ErrorIds.CertificateMalformed, ErrorCategory.InvalidData,
+                $"{label}: the certificate '{cert.SubjectDN}' could not be loaded by .NET ({ex.Message}).", ex);
+        }
+    }
 
     private static JObject FindCredentials(JObject root)
     {
