@@ -10,8 +10,10 @@ using BcX509 = Org.BouncyCastle.X509.X509Certificate;
 namespace CertIntegration.Internal;
 
 /// <summary>
-/// Refuses RSA keys larger than <see cref="MaxRsaBits"/> before BouncyCastle builds them: it checks each RSA modulus
-/// with probabilistic primality tests, which take about 4 s at 8192 bits and 25 s at 16384 bits.
+/// Refuses RSA keys larger than <see cref="MaxRsaBits"/> before BouncyCastle builds them: it checks each RSA public
+/// modulus (certificates' keys) with probabilistic primality tests, which take about 4 s at 8192 bits and 25 s at
+/// 16384 bits, and all other RSA arithmetic grows with the size too. (Private keys are read with that test off and
+/// checked exactly instead: see PrivateKeyMaterial.ReadWithoutModulusTest.)
 /// </summary>
 internal static class KeySizeGuard
 {
