@@ -9,8 +9,6 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using CertIntegration.Internal;
-using CertIntegration.Internal.Tls;
 
 namespace CertIntegration.Commands;
 
@@ -34,6 +32,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
     private ServerCertificateValidator _validator = new(null);
     private readonly ObservationCache _observations = new();
     private byte[]? _body;
+    private IReadOnlyList<KeyValuePair<string, string>>? _headers;
     private int _started;
     private int _finished;
     private bool _certificateOnCommandLine;
@@ -112,13 +111,10 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
         try
         {
             _validator = new ServerCertificateValidator(TrustedRoots(TrustedCertificate));
-            if (Headers is not null)
+            _headers = PSObjectAdapter.Headers(Headers);
+            foreach (KeyValuePair<string, string> header in _headers ?? Array.Empty<KeyValuePair<string, string>>())
             {
-                foreach (DictionaryEntry e in Headers)
-                {
-                    MiniHttp.CheckHeader(Convert.ToString(e.Key, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty,
-                        Convert.ToString(e.Value is PSObject p ? p.BaseObject : e.Value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty);
-                }
+                MiniHttp.CheckHeader(header.Key, header.Value);
             }
 
             _body = Body is null ? null : (Body is PSObject pb ? pb.BaseObject : Body) switch
@@ -137,7 +133,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
         }
         catch (CertIntegrationException ex)
         {
-            ThrowTerminatingError(ex.ToErrorRecord(ParameterSetName == PfxSet ? PfxPath : null));
+            ThrowTerminatingError(ErrorMapping.ToErrorRecord(ex, ParameterSetName == PfxSet ? PfxPath : null));
         }
 
         _throttle = new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
@@ -228,7 +224,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
             Method = Method.ToUpperInvariant(),
             Body = _body,
             ContentType = ContentType,
-            Headers = Headers,
+            Headers = _headers,
             TimeoutSec = TimeoutSec,
             ExpectedStatusCodes = ExpectedStatusCode,
             Validator = _validator,
@@ -306,7 +302,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
         object key = input.BaseObject;
         if (!_credentials.TryGetValue(key, out ClientCredential? credential))
         {
-            credential = ClientCredential.FromObject(input);
+            credential = ClientCredential.FromObject(input.BaseObject);
             _credentials[key] = credential;
             WarnLocalProblems(credential);
         }
@@ -337,7 +333,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
         {
             if (baseUrl is null)
             {
-                throw new CertIntegrationException(TlsErrorIds.UriMissing, ErrorCategory.InvalidArgument,
+                throw new CertIntegrationException(ErrorIds.UriMissing, FailureKind.InvalidArgument,
                     "Give -Uri: the certificate did not come from a service key, so there is no url to test.");
             }
 
@@ -346,14 +342,14 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
 
         if (!System.Uri.TryCreate(text!.Trim(), UriKind.RelativeOrAbsolute, out result))
         {
-            throw new CertIntegrationException(TlsErrorIds.UriInvalid, ErrorCategory.InvalidArgument, $"'{text}' is not a valid URL.");
+            throw new CertIntegrationException(ErrorIds.UriInvalid, FailureKind.InvalidArgument, $"'{text}' is not a valid URL.");
         }
 
         if (!result.IsAbsoluteUri || (result.Scheme == System.Uri.UriSchemeFile && text.TrimStart().StartsWith("/", StringComparison.Ordinal)))
         {
             if (baseUrl is null || !System.Uri.TryCreate(baseUrl, UriKind.Absolute, out System.Uri? b))
             {
-                throw new CertIntegrationException(TlsErrorIds.RelativeUriWithoutBase, ErrorCategory.InvalidArgument,
+                throw new CertIntegrationException(ErrorIds.RelativeUriWithoutBase, FailureKind.InvalidArgument,
                     $"'{text}' is a relative URL, and the certificate did not come from a service key with a url to resolve it against. Give the full https:// URL.");
             }
 
@@ -362,7 +358,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
 
         if (!string.Equals(result.Scheme, System.Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase))
         {
-            throw new CertIntegrationException(TlsErrorIds.UriNotHttps, ErrorCategory.InvalidArgument,
+            throw new CertIntegrationException(ErrorIds.UriNotHttps, FailureKind.InvalidArgument,
                 $"'{text}' is not an https:// URL; client certificates are only used over TLS.");
         }
 
@@ -385,7 +381,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
                 case null:
                     break;
                 default:
-                    throw new CertIntegrationException(TlsErrorIds.CertificateInputInvalid, ErrorCategory.InvalidArgument,
+                    throw new CertIntegrationException(ErrorIds.CertificateInputInvalid, FailureKind.InvalidArgument,
                         $"-TrustedCertificate takes X509Certificate2 objects or certificate bundles, not a {o.BaseObject.GetType().Name}.");
             }
         }
