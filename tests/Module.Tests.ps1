@@ -6,7 +6,7 @@
 
 BeforeDiscovery {
     $haveOpenSsl = [bool](Get-Command openssl -CommandType Application -ErrorAction SilentlyContinue)
-    $manifest = Join-Path $PSScriptRoot '../out/CertIntegration/CertIntegration.psd1'
+    $manifest = [System.IO.Path]::GetFullPath((Join-Path $PSScriptRoot '../out/CertIntegration/CertIntegration.psd1'))
     if (-not (Test-Path -LiteralPath $manifest -PathType Leaf)) {
         throw "The module is not built: $manifest does not exist. Run ./build/build.sh (or ./build/build.ps1) first."
     }
