@@ -8,8 +8,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 n="${CI_BENCH_COUNT:-200}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-"$root/build/tools.sh" >/dev/null
-pwsh="$("$root/build/tools.sh" --pwsh 2>/dev/null || command -v pwsh || echo "$HOME/.dotnet/tools/pwsh")"
+eval "$("$root/build/tools.sh" --print)"
+pwsh="$CERTINTEGRATION_PWSH"
 "$root/build/build.sh" >/dev/null
 "$root/examples/new-demo-service-key.sh" "$work/demo" >/dev/null
 mkdir -p "$work/keys" "$work/pfx" "$work/openssl"
