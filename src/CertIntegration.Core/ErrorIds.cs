@@ -27,6 +27,7 @@ internal static class ErrorIds
     public const string FileWriteFailed = nameof(FileWriteFailed);
     public const string FileReadFailed = nameof(FileReadFailed);
     public const string BundleHasNoPrivateKey = nameof(BundleHasNoPrivateKey);
+    public const string PrivateKeyNotExportable = nameof(PrivateKeyNotExportable);
     public const string OutputPathAmbiguous = nameof(OutputPathAmbiguous);
     public const string PasswordEmpty = nameof(PasswordEmpty);
 

@@ -22,7 +22,26 @@ public sealed class CertificateBundle
         }
 
         _chain = chain.ToArray();
-        Key = key;
+        _key = key;
+    }
+
+    /// <summary>
+    /// A bundle of one certificate, e.g. from Cert:\CurrentUser\My or Get-PfxCertificate: its private key, when it
+    /// has one, stays with the platform (a Windows key container, an OpenSSL key) and is used from there to
+    /// authenticate; it is copied out only where a file needs it (New-PfxFromPem, Export-PrivateKey), and only when
+    /// the platform allows its export. PowerShell uses this constructor to pass an X509Certificate2 to parameters
+    /// that take a bundle.
+    /// </summary>
+    public CertificateBundle(X509Certificate2 certificate)
+    {
+        if (certificate is null)
+        {
+            throw new ArgumentNullException(nameof(certificate));
+        }
+
+        _chain = new[] { certificate };
+        MadeFromCertificate = true;
+        PlatformCertificate = certificate.HasPrivateKey ? certificate : null;
     }
 
     /// <summary>The leaf (end-entity) certificate.</summary>
@@ -31,8 +50,8 @@ public sealed class CertificateBundle
     /// <summary>The leaf and each issuer up to the root, in order. A copy: changing it does not change the bundle.</summary>
     public X509Certificate2[] Chain => (X509Certificate2[])_chain.Clone();
 
-    /// <summary>True when the bundle carries the leaf's private key.</summary>
-    public bool HasPrivateKey => Key is not null;
+    /// <summary>True when the bundle carries the leaf's private key (or the platform holds it for the leaf).</summary>
+    public bool HasPrivateKey => _key is not null || PlatformCertificate is not null;
 
     public string Subject => Certificate.Subject;
 
@@ -69,7 +88,19 @@ public sealed class CertificateBundle
     /// <summary>The file this bundle was read from, when it came from a file.</summary>
     public string? Source { get; internal set; }
 
-    internal PrivateKeyMaterial? Key { get; }
+    /// <summary>
+    /// The key as the core handles it: read with the bundle, or exported from the platform on first use. Null when
+    /// there is none, or when the platform holds one it will not export (see <see cref="PlatformCertificate"/>).
+    /// </summary>
+    internal PrivateKeyMaterial? Key => _key ??= PlatformCertificate is { } c ? PlatformKey.TryExport(c) : null;
+
+    /// <summary>The leaf with its key in the platform, for a bundle made from an X509Certificate2 with a private key.</summary>
+    internal X509Certificate2? PlatformCertificate { get; }
+
+    /// <summary>True for a bundle PowerShell made from an X509Certificate2 (with or without a key).</summary>
+    internal bool MadeFromCertificate { get; }
+
+    private PrivateKeyMaterial? _key;
 
     internal static int DaysUntil(DateTime notAfter, DateTime utcNow) =>
         (int)Math.Floor((notAfter.ToUniversalTime() - utcNow).TotalDays);

@@ -184,6 +184,13 @@ internal sealed class ClientCredential : IDisposable
 
     public static ClientCredential FromBundle(CertificateBundle bundle)
     {
+        if (bundle.MadeFromCertificate)
+        {
+            // An X509Certificate2 given for -Certificate: its key stays where the platform keeps it, and its
+            // intermediates come from the platform's stores, with the same checks and words as before.
+            return FromObject(bundle.Certificate);
+        }
+
         if (bundle.Key is null)
         {
             throw new CertIntegrationException(ErrorIds.BundleHasNoPrivateKey, FailureKind.InvalidArgument,

@@ -77,6 +77,12 @@ public sealed class ExportPrivateKeyCommand : CertIntegrationCmdlet
 
     private void Write(CertificateBundle bundle)
     {
+        if (bundle.Key is null && bundle.PlatformCertificate is not null)
+        {
+            throw new CertIntegrationException(ErrorIds.PrivateKeyNotExportable, FailureKind.PermissionDenied,
+                $"The private key of '{bundle.Subject}' is held by the platform (e.g. a Windows certificate store) and may not be exported, so it cannot be written to a file. It still authenticates where it is (Test-MtlsEndpoint -Certificate); to move it, export it from where it was created as exportable.");
+        }
+
         if (bundle.Key is null)
         {
             throw new CertIntegrationException(ErrorIds.BundleHasNoPrivateKey, FailureKind.InvalidData,

@@ -116,6 +116,12 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
 
     private void Write(CertificateBundle bundle, object? target)
     {
+        if (bundle.Key is null && bundle.PlatformCertificate is not null)
+        {
+            throw new CertIntegrationException(ErrorIds.PrivateKeyNotExportable, FailureKind.PermissionDenied,
+                $"The private key of '{bundle.Subject}' is held by the platform (e.g. a Windows certificate store) and may not be exported, so it cannot be written to a file. It still authenticates where it is (Test-MtlsEndpoint -Certificate); to move it, export it from where it was created as exportable.");
+        }
+
         if (bundle.Key is null)
         {
             throw new CertIntegrationException(ErrorIds.BundleHasNoPrivateKey, FailureKind.InvalidData,

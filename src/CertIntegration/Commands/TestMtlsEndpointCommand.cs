@@ -37,16 +37,23 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
     private int _finished;
     private bool _certificateOnCommandLine;
 
-    /// <summary>Endpoint URLs; relative ones are resolved against the service key's url.</summary>
-    [Parameter(Position = 0, ValueFromPipeline = true)]
-    [UriArgument]
+    /// <summary>
+    /// Endpoint URLs; relative ones are resolved against the service key's url. Piped strings bind here, and so
+    /// does the Url of a piped bundle (by property name).
+    /// </summary>
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Url")]
     [AllowEmptyCollection]
+    [AllowNull]
     public string[]? Uri { get; set; }
 
-    /// <summary>A CertificateBundle with its key, or an X509Certificate2 with its private key.</summary>
+    /// <summary>
+    /// A CertificateBundle with its key, or an X509Certificate2 with its private key (PowerShell turns it into a
+    /// bundle through the bundle's constructor).
+    /// </summary>
     [Parameter(ParameterSetName = CertificateSet, ValueFromPipeline = true)]
     [ValidateNotNull]
-    public PSObject? Certificate { get; set; }
+    public CertificateBundle? Certificate { get; set; }
 
     /// <summary>A PKCS#12 file with the client certificate and key.</summary>
     [Parameter(Mandatory = true, ParameterSetName = PfxSet)]
@@ -148,8 +155,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
             {
                 PfxSet => _pfxCredential,
                 NoCertificateSet => null,
-                // A URL piped in also binds to -Certificate (it takes any object): that is no certificate.
-                _ => Certificate is null || (!_certificateOnCommandLine && Certificate.BaseObject is string or System.Uri) ? null : CredentialFor(Certificate),
+                _ => Certificate is null ? null : CredentialFor(Certificate),
             };
         }
         catch (CertIntegrationException ex)
@@ -158,7 +164,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
             return;
         }
 
-        IEnumerable<string?> uris = Uri is { Length: > 0 } ? Uri : new string?[] { null };
+        IEnumerable<string?> uris = Uri is { Length: > 0 } && !IsPipedCertificateText(Uri) ? Uri : new string?[] { null };
         foreach (string? text in uris)
         {
             System.Uri target;
@@ -297,12 +303,20 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
         }
     }
 
-    private ClientCredential CredentialFor(PSObject input)
+    /// <summary>
+    /// True when -Uri holds only the text of a piped X509Certificate2: PowerShell binds a piped certificate to
+    /// -Certificate (through the bundle's constructor) and, as text, to -Uri; that text is no URL, so the
+    /// endpoint is left to the certificate (and reported as missing when it has none).
+    /// </summary>
+    private bool IsPipedCertificateText(string[] uris) =>
+        !_certificateOnCommandLine && uris.Length == 1 && Certificate?.PlatformCertificate is { } c && uris[0] == c.ToString();
+
+    private ClientCredential CredentialFor(CertificateBundle input)
     {
-        object key = input.BaseObject;
+        object key = (object?)input.PlatformCertificate ?? input;
         if (!_credentials.TryGetValue(key, out ClientCredential? credential))
         {
-            credential = ClientCredential.FromObject(input.BaseObject);
+            credential = ClientCredential.FromBundle(input);
             _credentials[key] = credential;
             WarnLocalProblems(credential);
         }
