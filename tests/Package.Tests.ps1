@@ -203,7 +203,7 @@ Describe 'The CertIntegration package' -Skip:(-not $havePSResourceGet) {
                 try {
                     if ($OnWindows) {
                         $null = New-Item -ItemType Directory -Path $Modules -Force
-                        Save-PSResource -Name CertIntegration -Repository $Name -TrustRepository -Path $Modules
+                        Save-PSResource -Name CertIntegration -Repository $Name -TrustRepository -Path $Modules -IncludeXml
                     }
                     else {
                         Install-PSResource -Name CertIntegration -Repository $Name -TrustRepository -Scope CurrentUser
@@ -219,10 +219,10 @@ Describe 'The CertIntegration package' -Skip:(-not $havePSResourceGet) {
             $script:installed = @(Invoke-Child -Exe $pwsh -Environment $isolation -ScriptBlock $install -ArgumentList $repositoryName, $repository, $modules, $onWindows)
             $script:installedBase = [System.IO.Path]::Combine($modules, 'CertIntegration', $version)
 
-            # A fresh session that finds modules only in the temporary folder (on Linux and macOS its user folder is
-            # the temporary one as well).
+            # A fresh session that finds modules in the temporary folder and, for its own cmdlets, in its $PSHOME
+            # (Windows PowerShell would not add that); on Linux and macOS its user folder is the temporary one as well.
             $script:session = $isolation.Clone()
-            $session.PSModulePath = $modules
+            $session.PSModulePath = $modules + [System.IO.Path]::PathSeparator + [System.IO.Path]::Combine($PSHOME, 'Modules')
         }
 
         It 'puts the package into the temporary module folder' {
@@ -254,7 +254,7 @@ Describe 'The CertIntegration package' -Skip:(-not $havePSResourceGet) {
                 $m = Get-Module CertIntegration
                 [pscustomobject]@{
                     ModuleBase = $m.ModuleBase
-                    InTemp     = Test-Path -LiteralPath ([System.IO.Path]::Combine($m.ModuleBase, '..', '..', $Marker))
+                    InTemp     = [System.IO.File]::Exists([System.IO.Path]::Combine($m.ModuleBase, '..', '..', $Marker))
                     Version    = $m.Version.ToString()
                     Cmdlets    = @($m.ExportedCmdlets.Keys | Sort-Object) -join ','
                 }
@@ -316,12 +316,12 @@ authorityKeyIdentifier = keyid
                 $ErrorActionPreference = 'Stop'
                 Import-Module CertIntegration
                 $base = (Get-Module CertIntegration).ModuleBase
-                $pw = ConvertTo-SecureString $Password -AsPlainText -Force
+                $pw = [System.Net.NetworkCredential]::new('', $Password).SecurePassword
                 $bundle = ConvertFrom-ServiceKey $ServiceKey
                 $file = $bundle | New-PfxFromPem -OutFile $Pfx -Password $pw
                 [pscustomobject]@{
                     ModuleBase    = $base
-                    InTemp        = Test-Path -LiteralPath ([System.IO.Path]::Combine($base, '..', '..', $Marker))
+                    InTemp        = [System.IO.File]::Exists([System.IO.Path]::Combine($base, '..', '..', $Marker))
                     Bundles       = @($bundle).Count
                     HasPrivateKey = $bundle.HasPrivateKey
                     ClientId      = $bundle.ClientId
