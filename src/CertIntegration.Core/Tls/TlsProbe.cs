@@ -29,6 +29,8 @@ internal enum ProbeFailure
     NoAnswer,
     NotHttp,
     UnexpectedStatus,
+    /// <summary>An HTTP answer came, but the server never asked for the client certificate that was given.</summary>
+    ClientCertificateNotRequested,
     Unexpected,
 }
 

@@ -34,7 +34,9 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
     private byte[]? _body;
     private IReadOnlyList<KeyValuePair<string, string>>? _headers;
     private int _started;
-    private int _finished;
+    private int _written;
+    private int _shownFinished = -1;
+    private int _shownStarted = -1;
     private bool _certificateOnCommandLine;
 
     /// <summary>
@@ -256,13 +258,18 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
         _started++;
     }
 
-    /// <summary>Writes finished results from the pipeline thread; with <paramref name="waitForAll"/>, until none is left.</summary>
+    /// <summary>
+    /// Writes results from the pipeline thread in input order: each as soon as it and every earlier one are done (so
+    /// -Quiet's booleans line up with the input); with <paramref name="waitForAll"/>, until none is left. Progress
+    /// counts every finished probe, whatever its place.
+    /// </summary>
     private void Drain(bool waitForAll)
     {
         while (_pending.Count > 0)
         {
-            Task<MtlsTestResult>? done = _pending.FirstOrDefault(t => t.IsCompleted);
-            if (done is null)
+            ShowProgress();
+            Task<MtlsTestResult> head = _pending[0];
+            if (!head.IsCompleted)
             {
                 if (!waitForAll)
                 {
@@ -271,6 +278,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
 
                 try
                 {
+                    // Any completion wakes the wait, so progress moves while an earlier endpoint is still slow.
                     Task.WaitAny(_pending.ToArray(), StopToken);
                 }
                 catch (OperationCanceledException)
@@ -281,13 +289,12 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
                 continue;
             }
 
-            _pending.Remove(done);
-            _finished++;
-            Progress(ProgressId, "Testing mTLS endpoints", _finished, _started, $"{_finished} of {_started} done");
+            _pending.RemoveAt(0);
+            _written++;
             MtlsTestResult result;
             try
             {
-                result = done.GetAwaiter().GetResult();
+                result = head.GetAwaiter().GetResult();
             }
             catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
             {
@@ -301,6 +308,21 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
 
             WriteObject(Quiet ? result.Success : result);
         }
+
+        ShowProgress();
+    }
+
+    private void ShowProgress()
+    {
+        int finished = _written + _pending.Count(t => t.IsCompleted);
+        if (finished == _shownFinished && _started == _shownStarted)
+        {
+            return;
+        }
+
+        _shownFinished = finished;
+        _shownStarted = _started;
+        Progress(ProgressId, "Testing mTLS endpoints", finished, _started, $"{finished} of {_started} done");
     }
 
     /// <summary>
