@@ -38,7 +38,7 @@ internal static class Diagnoser
                 d.Add($"Could not connect to {where}: {r.Error} Check the network path (firewall, VPN, proxy: this cmdlet does not use an HTTP proxy).");
                 break;
             case ProbeFailure.Timeout:
-                d.Add($"No answer within {options.TimeoutSec} s while {r.FailedStage ?? "waiting"}. "
+                d.Add($"No answer within {options.TimeoutSec} s {StageText(r.FailedStage)}. "
                     + (r.FailedStage is "connecting" or "resolving the host name"
                         ? "A firewall that drops packets silently, or a host that is down, looks like this."
                         : "The server accepted the connection but did not go on; raise -TimeoutSec if the endpoint is slow (an iFlow that calls other systems can take long)."));
@@ -47,7 +47,7 @@ internal static class Diagnoser
                 d.Add("The test was stopped before it finished.");
                 break;
             case ProbeFailure.Unexpected:
-                d.Add($"The test failed while {r.FailedStage}: {r.Error}");
+                d.Add($"The test failed {StageText(r.FailedStage)}: {r.Error}");
                 break;
         }
 
@@ -250,4 +250,12 @@ internal static class Diagnoser
         return "This machine does not trust the server's certificate chain (" + string.Join(" ", errors) + ") A missing root or intermediate CA is what other tools report as an 'SSL handshake error'. "
             + "If this server is the right one, download its chain with 'Get-ServerCertificateChain " + r.Uri + " | Export-CertificateChain' and pass its root with -TrustedCertificate (or install it as a trusted root).";
     }
+
+    /// <summary>"during the TLS handshake", "while connecting": the stage a probe stopped at, as words.</summary>
+    private static string StageText(string? stage) => stage switch
+    {
+        null or "" => "while waiting",
+        _ when stage.StartsWith("the ", StringComparison.Ordinal) => "during " + stage,
+        _ => "while " + stage,
+    };
 }
