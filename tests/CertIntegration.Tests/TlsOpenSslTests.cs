@@ -253,7 +253,7 @@ public sealed class TlsOpenSslTests : IDisposable
             sw.Stop();
             PSObject o = Single(r);
             Assert.Equal("FAILED timeout", P(o, "Verdict"));
-            Assert.Contains("No answer within 2 s while the TLS handshake", Diagnosis(o));
+            Assert.Contains("No answer within 2 s during the TLS handshake", Diagnosis(o));
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), sw.Elapsed.ToString());
         }
         finally
