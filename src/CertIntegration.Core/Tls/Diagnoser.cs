@@ -29,19 +29,22 @@ internal static class Diagnoser
         switch (r.Failure)
         {
             case ProbeFailure.DnsFailure:
-                d.Add($"The host name '{r.Uri?.Host}' could not be resolved (DNS). Check the spelling (for Cloud Integration: the runtime URL 'url' from the service key), your DNS server and VPN. This cmdlet connects directly and does not use an HTTP proxy.");
+                d.Add($"The host name '{r.Uri?.Host}' could not be resolved (DNS). Check the spelling (for Cloud Integration: the runtime URL 'url' from the service key), your DNS server and VPN. Without -Proxy this cmdlet connects directly; behind a corporate proxy, pass -Proxy (and -ProxyCredential).");
                 break;
             case ProbeFailure.ConnectionRefused:
                 d.Add($"The connection to {where} was refused: nothing listens on that port, or a firewall rejects it. Check the port in the URL.");
                 break;
             case ProbeFailure.ConnectFailed:
-                d.Add($"Could not connect to {where}: {r.Error} Check the network path (firewall, VPN, proxy: this cmdlet does not use an HTTP proxy).");
+                d.Add($"Could not connect to {where}: {r.Error} Check the network path (firewall, VPN; behind a corporate proxy, pass -Proxy).");
                 break;
             case ProbeFailure.Timeout:
                 d.Add($"No answer within {options.TimeoutSec} s {StageText(r.FailedStage)}. "
                     + (r.FailedStage is "connecting" or "resolving the host name"
                         ? "A firewall that drops packets silently, or a host that is down, looks like this."
                         : "The server accepted the connection but did not go on; raise -TimeoutSec if the endpoint is slow (an iFlow that calls other systems can take long)."));
+                break;
+            case ProbeFailure.ProxyFailed:
+                d.Add(r.Error ?? "The HTTP proxy did not open the tunnel.");
                 break;
             case ProbeFailure.Cancelled:
                 d.Add("The test was stopped before it finished.");
@@ -212,6 +215,7 @@ internal static class Diagnoser
                 ProbeFailure.NoAnswer => "no answer",
                 ProbeFailure.NotHttp => "not HTTP",
                 ProbeFailure.ClientCertificateNotRequested => "no mTLS",
+                ProbeFailure.ProxyFailed => "proxy",
                 ProbeFailure.Unexpected => "error",
                 _ => r.Failure.ToString(),
             };

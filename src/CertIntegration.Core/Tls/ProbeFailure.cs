@@ -17,5 +17,7 @@ internal enum ProbeFailure
     UnexpectedStatus,
     /// <summary>An HTTP answer came, but the server never asked for the client certificate that was given.</summary>
     ClientCertificateNotRequested,
+    /// <summary>The HTTP proxy did not open the tunnel (refused, or asked for authentication).</summary>
+    ProxyFailed,
     Unexpected,
 }

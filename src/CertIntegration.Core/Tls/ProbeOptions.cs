@@ -29,4 +29,7 @@ internal sealed class ProbeOptions
 
     /// <summary>Observing handshakes already made in this cmdlet call, shared by its probes; null to observe every time.</summary>
     public ObservationCache? Observations { get; set; }
+
+    /// <summary>The HTTP proxy to tunnel through (CONNECT), or null to connect directly.</summary>
+    public ProxySettings? Proxy { get; set; }
 }

@@ -81,7 +81,9 @@ internal static class TlsProbe
 
             // The same address the observing handshake reached: behind DNS round robin or a pool, another server
             // could answer otherwise.
-            using Socket socket = await ConnectAsync(first.RemoteAddress?.ToString() ?? host, port, ct, s => stage = s).ConfigureAwait(false);
+            using Socket socket = options.Proxy is { } proxy
+                ? await ProxyTunnel.OpenAsync(proxy, host, port, ct, s => stage = s).ConfigureAwait(false)
+                : await ConnectAsync(first.RemoteAddress?.ToString() ?? host, port, ct, s => stage = s).ConfigureAwait(false);
             using var net = new RecordingStream(new NetworkStream(socket, ownsSocket: false));
             var second = new HandshakeObservation();
             string? trustedLeaf = first.Validation is { Valid: true } ? first.Presented[0].Thumbprint : null;
@@ -198,6 +200,13 @@ internal static class TlsProbe
             result.Error = cancel.IsCancellationRequested ? "Stopped." : $"No answer within {options.TimeoutSec} s while {stage}.";
             return result;
         }
+        catch (CertIntegrationException ex) when (ex.ErrorId is ErrorIds.ProxyRefused or ErrorIds.ProxyAuthenticationRequired)
+        {
+            result.Failure = ProbeFailure.ProxyFailed;
+            result.FailedStage = stage;
+            result.Error = ex.Message;
+            return result;
+        }
         catch (SocketException ex)
         {
             result.Failure = Classify(ex);
@@ -225,11 +234,11 @@ internal static class TlsProbe
     internal static string HostOf(Uri uri) => uri.HostNameType == UriHostNameType.IPv6 ? uri.DnsSafeHost.Trim('[', ']') : uri.IdnHost;
 
     /// <summary>One observing handshake (no client certificate, no request), for Get-ServerCertificateChain.</summary>
-    public static async Task<HandshakeObservation> ObserveAsync(string host, int port, ServerCertificateValidator validator, int timeoutSec, CancellationToken cancel)
+    public static async Task<HandshakeObservation> ObserveAsync(string host, int port, ServerCertificateValidator validator, int timeoutSec, CancellationToken cancel, ProxySettings? proxy = null)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         timeout.CancelAfter(TimeSpan.FromSeconds(timeoutSec));
-        return await ObserveCoreAsync(host, port, new ProbeOptions { Validator = validator, TimeoutSec = timeoutSec }, timeout.Token, _ => { }).ConfigureAwait(false);
+        return await ObserveCoreAsync(host, port, new ProbeOptions { Validator = validator, TimeoutSec = timeoutSec, Proxy = proxy }, timeout.Token, _ => { }).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -252,9 +261,13 @@ internal static class TlsProbe
     private static async Task<HandshakeObservation> HandshakeAsync(string host, int port, ClientCredential? credential, ProbeOptions options, CancellationToken ct, Action<string> stage, SslProtocols? protocols = null)
     {
         stage("connecting");
-        using Socket socket = await ConnectAsync(host, port, ct, stage).ConfigureAwait(false);
+        using Socket socket = options.Proxy is { } proxy
+            ? await ProxyTunnel.OpenAsync(proxy, host, port, ct, stage).ConfigureAwait(false)
+            : await ConnectAsync(host, port, ct, stage).ConfigureAwait(false);
         using var net = new RecordingStream(new NetworkStream(socket, ownsSocket: false));
-        var obs = new HandshakeObservation { RemoteAddress = (socket.RemoteEndPoint as IPEndPoint)?.Address };
+
+        // Through a proxy the socket's peer is the proxy: the real connection goes through it again by name.
+        var obs = new HandshakeObservation { RemoteAddress = options.Proxy is null ? (socket.RemoteEndPoint as IPEndPoint)?.Address : null };
         using SslStream ssl = CreateStream(net, obs, host, credential, options, observeOnly: true);
         stage("the TLS handshake");
         using (ct.Register(() => socket.Dispose()))

@@ -33,6 +33,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
     private readonly ObservationCache _observations = new();
     private byte[]? _body;
     private IReadOnlyList<KeyValuePair<string, string>>? _headers;
+    private ProxySettings? _proxy;
     private int _started;
     private int _written;
     private int _shownFinished = -1;
@@ -105,6 +106,17 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
     [ValidateRange(1, 1024)]
     public int ThrottleLimit { get; set; } = 32;
 
+    /// <summary>An HTTP proxy (http://host:port) to reach the endpoints through; the TLS session runs end to end through its tunnel.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Uri? Proxy { get; set; }
+
+    /// <summary>Basic credentials for -Proxy.</summary>
+    [Parameter]
+    [Credential]
+    [ValidateNotNull]
+    public PSCredential? ProxyCredential { get; set; }
+
     /// <summary>Output only $true or $false per endpoint.</summary>
     [Parameter]
     public SwitchParameter Quiet { get; set; }
@@ -120,6 +132,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
         try
         {
             _validator = new ServerCertificateValidator(TrustedRoots(TrustedCertificate));
+            _proxy = ProxyInput.From(Proxy, ProxyCredential);
             _headers = PSObjectAdapter.Headers(Headers);
             foreach (KeyValuePair<string, string> header in _headers ?? Array.Empty<KeyValuePair<string, string>>())
             {
@@ -239,10 +252,11 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
             Observations = _observations,
             SkipCertificateCheck = SkipCertificateCheck,
             Credential = credential,
+            Proxy = _proxy,
         };
         SemaphoreSlim throttle = _throttle!;
         CancellationToken stop = StopToken;
-        WriteVerbose($"Testing {target} " + (credential is null ? "without a client certificate." : $"with the client certificate '{credential.Subject}'."));
+        WriteVerbose($"Testing {target} " + (_proxy is null ? string.Empty : $"through the proxy {_proxy.Display} ") + (credential is null ? "without a client certificate." : $"with the client certificate '{credential.Subject}'."));
         _pending.Add(Task.Run(async () =>
         {
             await throttle.WaitAsync(stop).ConfigureAwait(false);
