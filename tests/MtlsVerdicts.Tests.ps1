@@ -64,3 +64,31 @@ Describe 'Test-MtlsEndpoint result order' -Skip:(-not $haveOpenSsl) {
         $records[0].StatusDescription | Should -Match '^0 of [23] done$'
     }
 }
+
+Describe 'Test-MtlsEndpoint URLs as users type them' -Skip:(-not $haveOpenSsl) {
+    BeforeAll {
+        $pki = Get-TestPki
+        $bundle = ConvertFrom-ServiceKey -LiteralPath (New-TestServiceKey -Name 'urls.json' -Pki $pki)
+        $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $probe.Start(); $port = $probe.LocalEndpoint.Port; $probe.Stop()
+    }
+
+    It 'takes host:port/path without a scheme as https' {
+        $r = Test-MtlsEndpoint -Uri "127.0.0.1:$port/http/x" -Certificate $bundle -TimeoutSec 5 -ErrorVariable e -ErrorAction SilentlyContinue
+        $e | Should -BeNullOrEmpty
+        $r.Uri.Scheme | Should -Be 'https'
+        $r.Uri.Port | Should -Be $port
+        $r.Uri.AbsolutePath | Should -Be '/http/x'
+    }
+
+    It 'never shows a password given in the URL (result, table, verbose, errors)' {
+        $all = Test-MtlsEndpoint -Uri "https://admin:S3CRET-in-url@127.0.0.1:$port/x" -Certificate $bundle -TimeoutSec 5 -Verbose 4>&1
+        $result = $all | Where-Object { $_ -is [CertIntegration.MtlsTestResult] }
+        $result.Uri.UserInfo | Should -BeNullOrEmpty
+        (($all | Out-String) + ($result | Format-List | Out-String)) | Should -Not -Match 'S3CRET-in-url'
+        $null = Test-MtlsEndpoint -Uri 'ftp://admin:S3CRET-in-url@host/x' -Certificate $bundle -ErrorVariable e -ErrorAction SilentlyContinue
+        $e[0].FullyQualifiedErrorId | Should -BeLike 'UriNotHttps,*'
+        $e[0].Exception.Message | Should -Not -Match 'S3CRET-in-url'
+        "$($e[0].TargetObject)" | Should -Not -Match 'S3CRET-in-url'
+    }
+}

@@ -80,15 +80,11 @@ public sealed class GetServerCertificateChainCommand : CancellableCmdlet
 
         foreach (string text in Uri)
         {
-            string t = text.Trim();
-            if (!t.Contains("://"))
-            {
-                t = "https://" + t;
-            }
+            string t = UriText.WithDefaultScheme(text);
 
             if (!System.Uri.TryCreate(t, UriKind.Absolute, out System.Uri? u) || u.Scheme != System.Uri.UriSchemeHttps || u.Host.Length == 0)
             {
-                WriteFailure(new CertIntegrationException(ErrorIds.UriInvalid, FailureKind.InvalidArgument, $"'{text}' is not an https:// URL or host name."), text);
+                WriteFailure(new CertIntegrationException(ErrorIds.UriInvalid, FailureKind.InvalidArgument, $"'{UriText.Redact(text)}' is not an https:// URL or host name."), UriText.Redact(text));
                 continue;
             }
 

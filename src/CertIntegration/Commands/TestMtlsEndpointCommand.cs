@@ -189,7 +189,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
             }
             catch (CertIntegrationException ex)
             {
-                WriteFailure(ex, text);
+                WriteFailure(ex, UriText.Redact(text));
                 continue;
             }
 
@@ -390,9 +390,11 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
             text = baseUrl;
         }
 
-        if (!System.Uri.TryCreate(text!.Trim(), UriKind.RelativeOrAbsolute, out result))
+        // "host:8443/path" is an https URL (without this, "host" would be read as the URL's scheme).
+        text = UriText.WithDefaultScheme(text!);
+        if (!System.Uri.TryCreate(text, UriKind.RelativeOrAbsolute, out result))
         {
-            throw new CertIntegrationException(ErrorIds.UriInvalid, FailureKind.InvalidArgument, $"'{text}' is not a valid URL.");
+            throw new CertIntegrationException(ErrorIds.UriInvalid, FailureKind.InvalidArgument, $"'{UriText.Redact(text)}' is not a valid URL.");
         }
 
         if (!result.IsAbsoluteUri || (result.Scheme == System.Uri.UriSchemeFile && text.TrimStart().StartsWith("/", StringComparison.Ordinal)))
@@ -400,7 +402,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
             if (baseUrl is null || !System.Uri.TryCreate(baseUrl, UriKind.Absolute, out System.Uri? b))
             {
                 throw new CertIntegrationException(ErrorIds.RelativeUriWithoutBase, FailureKind.InvalidArgument,
-                    $"'{text}' is a relative URL, and the certificate did not come from a service key with a url to resolve it against. Give the full https:// URL.");
+                    $"'{UriText.Redact(text)}' is a relative URL, and the certificate did not come from a service key with a url to resolve it against. Give the full https:// URL.");
             }
 
             result = new System.Uri(b, text.Trim());
@@ -409,10 +411,11 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
         if (!string.Equals(result.Scheme, System.Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase))
         {
             throw new CertIntegrationException(ErrorIds.UriNotHttps, FailureKind.InvalidArgument,
-                $"'{text}' is not an https:// URL; client certificates are only used over TLS.");
+                $"'{UriText.Redact(text)}' is not an https:// URL; client certificates are only used over TLS.");
         }
 
-        return result;
+        // A user name and password in the URL are never sent (requests carry only path and query) and never shown.
+        return UriText.WithoutUserInfo(result);
     }
 
     internal static List<X509Certificate2> TrustedRoots(IEnumerable<PSObject>? input)
