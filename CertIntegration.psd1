@@ -7,8 +7,9 @@
     Copyright            = '(c) CertIntegration contributors. MIT License.'
     Description          = 'Client-certificate (mTLS) chores of SAP Cloud Integration as PowerShell pipelines: turn service keys into PFX files, read and export certificate containers, and test mTLS endpoints with a diagnosis.'
 
-    # PowerShell 7 loads the net8.0 build (TLS client chains, owner-only file modes); Windows PowerShell 5.1 the netstandard2.0 one.
-    RootModule           = if ($PSEdition -eq 'Core') { 'bin/net8.0/CertIntegration.dll' } else { 'bin/netstandard2.0/CertIntegration.dll' }
+    # The psm1 picks the build: PowerShell 7 loads the net8.0 one (TLS client chains, owner-only file modes) into the
+    # module's own AssemblyLoadContext; Windows PowerShell 5.1 the netstandard2.0 one.
+    RootModule           = 'CertIntegration.psm1'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Desktop', 'Core')
     DotNetFrameworkVersion = '4.7.2'

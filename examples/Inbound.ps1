@@ -3,7 +3,7 @@
     The inbound chore in one pipeline: a Process Integration Runtime service key (key-type certificate) becomes a PFX
     for Postman, S/4HANA STRUST or a BTP destination, plus the cert.pem/key.key pair curl wants.
 .EXAMPLE
-    ./examples/run.sh examples/Inbound.ps1 out/demo/cpi-cert-key.json out/demo
+    pwsh ./examples/Inbound.ps1 out/demo/cpi-cert-key.json out/demo
 #>
 param(
     [Parameter(Mandatory)] [string] $ServiceKey,

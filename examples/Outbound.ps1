@@ -3,7 +3,7 @@
     The outbound chore: the tenant key pair's chain download (<alias>.p7b) becomes the .cer files a receiver imports
     (STRUST, an S/4HANA communication user), and the leaf as the single line a certificate_external key wants.
 .EXAMPLE
-    ./examples/run.sh examples/Outbound.ps1 out/demo/sap_cloudintegrationcertificate.p7b out/demo/strust
+    pwsh ./examples/Outbound.ps1 out/demo/sap_cloudintegrationcertificate.p7b out/demo/strust
 #>
 param(
     [Parameter(Mandatory)] [string] $ChainFile,

@@ -15,7 +15,7 @@ public class HelpGenTests
 
     private static string HelpGenDll => Path.Combine(Repo.Root, "build", "HelpGen", "bin", Configuration, "HelpGen.dll");
 
-    private static string ModuleDll => Path.Combine(Path.GetDirectoryName(Repo.ModuleManifest)!, "bin", "net8.0", "CertIntegration.dll");
+    private static string ModuleDll => Path.Combine(Path.GetDirectoryName(Repo.ModuleManifest)!, "bin", "net8.0", "dependencies", "CertIntegration.dll");
 
     private static (ToolResult Result, string Out) Run(string docs)
     {

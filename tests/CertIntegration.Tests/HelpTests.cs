@@ -133,29 +133,6 @@ public class HelpTests
     }
 
     [Fact]
-    public void HelpBesideTheDllInBinIsNotFound()
-    {
-        // Why the build puts the MAML in <module base>/en-US only: for a cmdlet of a module the engine searches the
-        // module base (and the user's help folder), not the folder of the assembly under bin/<tfm>.
-        using var copy = ModuleCopy.Create();
-        using (var control = new PsEngine(manifest: copy.Manifest))
-        {
-            // The copy as built finds its help, so what changes below is only where the file is.
-            PsResult c = control.Run("(Get-Help ConvertFrom-ServiceKey).Synopsis");
-            Assert.Equal("Reads an SAP Process Integration Runtime service key into a certificate bundle.", Assert.Single(c.Output).ToString());
-        }
-
-        string besideDll = Path.Combine(copy.Base, "bin", "net8.0", "en-US");
-        Directory.CreateDirectory(besideDll);
-        File.Move(Path.Combine(copy.Base, "en-US", "CertIntegration.dll-Help.xml"), Path.Combine(besideDll, "CertIntegration.dll-Help.xml"));
-        using var ps = new PsEngine(manifest: copy.Manifest);
-        PsResult r = ps.Run("(Get-Help ConvertFrom-ServiceKey).Synopsis");
-        Assert.Empty(r.Errors);
-        string synopsis = Assert.Single(r.Output).ToString().Trim();
-        Assert.StartsWith("ConvertFrom-ServiceKey [-Path]", synopsis);
-    }
-
-    [Fact]
     public void AboutTopicIsFound()
     {
         using var ps = new PsEngine();

@@ -5,23 +5,16 @@ namespace CertIntegration.Tests;
 
 /// <summary>
 /// The netstandard2.0 build is what Windows PowerShell 5.1 loads. It cannot share a process with the net8.0 build
-/// (PowerShell caches cmdlet metadata by type name), so it runs the main pipelines in the minimal script host, in a
-/// process of its own: service key → PFX, PFX → bundle, bundle → .cer files and key file.
+/// (PowerShell caches cmdlet metadata by type name), so a real pwsh of its own imports its CertIntegration.dll
+/// directly and runs the main pipelines: service key → PFX, PFX → bundle, bundle → .cer files and key file.
 /// </summary>
 public class NetStandardBuildTests
 {
-    private static string? ScriptHost() =>
-        new[] { "Release", "Debug" }
-            .Select(c => Path.Combine(Repo.Root, "build", "ScriptHost", "bin", c, "net10.0", "ScriptHost.dll"))
-            .Where(File.Exists)
-            .OrderByDescending(File.GetLastWriteTimeUtc)
-            .FirstOrDefault();
-
     [SkippableFact]
     public void MainPipelinesWorkWithTheNetStandardBuild()
     {
-        string? host = ScriptHost();
-        Skip.If(host is null, "build/ScriptHost is not built");
+        string? pwsh = Tools.Pwsh();
+        Skip.If(pwsh is null, "pwsh is not installed (build/tools.sh installs it)");
         string dll = Path.Combine(Repo.Root, "out", "CertIntegration", "bin", "netstandard2.0", "CertIntegration.dll");
         Assert.True(File.Exists(dll), dll);
 
@@ -44,7 +37,7 @@ public class NetStandardBuildTests
             'KEY ' + $k.Name
             """);
 
-        ToolResult r = Tools.Run("dotnet", new[] { host!, script, dll, key, tmp.Path }, timeoutMs: 120_000);
+        ToolResult r = Tools.Run(pwsh!, new[] { "-NoProfile", "-NonInteractive", "-File", script, dll, key, tmp.Path }, timeoutMs: 120_000);
         Assert.True(r.ExitCode == 0, r.All);
         Assert.Contains("BUILD " + dll, r.StdOut);
         Assert.Contains($"BUNDLE {pki.Leaf.Thumbprint} True 3", r.StdOut, StringComparison.OrdinalIgnoreCase);

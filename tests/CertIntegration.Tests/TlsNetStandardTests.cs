@@ -81,7 +81,7 @@ public sealed class TlsNetStandardTests : IDisposable
             // The module's own dependencies from its netstandard2.0 folder; System.Management.Automation and the
             // framework from the host, as in a real PowerShell.
             string candidate = Path.Combine(_dir, name.Name + ".dll");
-            return name.Name is "CertIntegration" or "BouncyCastle.Cryptography" or "Newtonsoft.Json" && File.Exists(candidate)
+            return name.Name is "CertIntegration" or "CertIntegration.Core" or "BouncyCastle.Cryptography" or "Newtonsoft.Json" && File.Exists(candidate)
                 ? LoadFromAssemblyPath(candidate)
                 : null;
         }

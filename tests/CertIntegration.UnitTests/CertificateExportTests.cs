@@ -1,5 +1,4 @@
 using System.Security.Cryptography.X509Certificates;
-using CertIntegration.Internal;
 using CertIntegration.TestSupport;
 using Org.BouncyCastle.Crypto.Generators;
 using Org.BouncyCastle.Crypto.Parameters;
@@ -73,14 +72,14 @@ public class CertificateExportTests
     {
         var rsa = new PrivateKeyMaterial(Pki.Leaf.Keys.Private);
         var ex = Assert.Throws<CertIntegrationException>(() => CertificateExport.KeyToPem(rsa, PrivateKeyFormat.Pkcs1, "pw".ToCharArray()));
-        Assert.Equal(ExportErrorIds.PasswordWithPkcs1, ex.ErrorId);
-        Assert.Throws<ArgumentOutOfRangeException>(() => CertificateExport.KeyToPem(rsa, PrivateKeyFormat.Pkcs8, "pw".ToCharArray(), iterations: 1000));
+        Assert.Equal(ErrorIds.PasswordWithPkcs1, ex.ErrorId);
+        Assert.Throws<ArgumentOutOfRangeException>(() => CertificateExport.KeyToPem(rsa, PrivateKeyFormat.Pkcs8, "pw".ToCharArray(), 1000, null));
 
         var gen = new Ed25519KeyPairGenerator();
         gen.Init(new Ed25519KeyGenerationParameters(new SecureRandom()));
         var ed = new PrivateKeyMaterial(gen.GenerateKeyPair().Private);
         var ex2 = Assert.Throws<CertIntegrationException>(() => CertificateExport.KeyToPem(ed, PrivateKeyFormat.Pkcs1));
-        Assert.Equal(ExportErrorIds.PrivateKeyFormatUnsupported, ex2.ErrorId);
+        Assert.Equal(ErrorIds.PrivateKeyFormatUnsupported, ex2.ErrorId);
         Assert.StartsWith("-----BEGIN PRIVATE KEY-----\n", CertificateExport.KeyToPem(ed, PrivateKeyFormat.Pkcs8));
         string enc = CertificateExport.KeyToPem(ed, PrivateKeyFormat.Pkcs8, "pw".ToCharArray());
         Assert.StartsWith("-----BEGIN ENCRYPTED PRIVATE KEY-----\n", enc);

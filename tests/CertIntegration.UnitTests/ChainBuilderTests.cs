@@ -1,4 +1,3 @@
-using CertIntegration.Internal;
 using CertIntegration.TestSupport;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Crypto;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Security;
-using CertIntegration.Internal;
 using CertIntegration.TestSupport;
 using Xunit;
 using Xunit.Abstractions;
@@ -132,7 +131,7 @@ public class ContainerCorpusTests
             Outcome o = byFile[file];
             if (verdict == "OK")
             {
-                Assert.True(o.ErrorId == ImportErrorIds.ContainerHasNoCertificate, $"BoringSSL reads it; we said {o}");
+                Assert.True(o.ErrorId == ErrorIds.ContainerHasNoCertificate, $"BoringSSL reads it; we said {o}");
             }
             else
             {
@@ -143,12 +142,12 @@ public class ContainerCorpusTests
         // Facts from the folders' READMEs.
         Assert.Equal(137, byFile["bc-csharp/files/jks/cacerts.jks"].Bundles?.Count);
         Assert.Equal(1, byFile["bc-csharp/jks-embedded/Test2.jks"].Keys);
-        Assert.Equal(ImportErrorIds.KeyStorePasswordIncorrect, byFile["bc-csharp/jks-embedded/Test1.jks"].ErrorId); // key password differs from the store's
+        Assert.Equal(ErrorIds.KeyStorePasswordIncorrect, byFile["bc-csharp/jks-embedded/Test1.jks"].ErrorId); // key password differs from the store's
         Assert.Equal(ErrorIds.LimitExceeded, byFile["pyca-cryptography/PKCS8/enc-rsa-pkcs8-pbkdf2-0iter.pem"].ErrorId);
         Assert.Equal(ErrorIds.LimitExceeded, byFile["boringssl/rsa/test/rsa16384.pem"].ErrorId); // BouncyCastle would spend ~25 s checking the modulus
         Assert.Equal(3, byFile["boringssl/pkcs7/test/nss.p7c"].Certificates);
         Assert.Equal(1, byFile["boringssl/pkcs7/test/windows.p7c"].Certificates);
-        Assert.Equal(ImportErrorIds.ContainerHasNoCertificate, byFile["boringssl/pkcs7/test/openssl_crl.p7c"].ErrorId);
+        Assert.Equal(ErrorIds.ContainerHasNoCertificate, byFile["boringssl/pkcs7/test/openssl_crl.p7c"].ErrorId);
         Assert.NotNull(byFile["bc-csharp/files/openssl/trusted_cert.pem"].Bundles);
         Assert.NotNull(byFile["pyca-cryptography/x509/cryptography.io.old_header.pem"].Bundles);
         Assert.Equal(2, byFile["bc-csharp/files/cert_chain.data"].Certificates); // CRLF
@@ -161,14 +160,14 @@ public class ContainerCorpusTests
         // that there is no certificate next to it.
         foreach (Outcome o in outcomes.Where(o => o.File.StartsWith("bc-csharp/files/openssl/rsa/", StringComparison.Ordinal) || o.File.StartsWith("bc-csharp/files/openssl/dsa/", StringComparison.Ordinal)))
         {
-            Assert.True(o.ErrorId == ImportErrorIds.ContainerHasNoCertificate, o.ToString());
+            Assert.True(o.ErrorId == ErrorIds.ContainerHasNoCertificate, o.ToString());
         }
 
         // Key files and public keys are not containers of certificates, and say so.
         foreach (Outcome o in outcomes.Where(o => o.File.StartsWith("wycheproof/", StringComparison.Ordinal) && !o.File.Contains("multiprime", StringComparison.Ordinal) && !o.File.EndsWith("LICENSE", StringComparison.Ordinal) && !o.File.EndsWith(".md", StringComparison.Ordinal)))
         {
             bool empty = new FileInfo(Path.Combine(corpora!, o.File)).Length == 0;
-            Assert.True(o.ErrorId == (empty ? ImportErrorIds.NotACertificateContainer : ImportErrorIds.ContainerHasNoCertificate), o.ToString());
+            Assert.True(o.ErrorId == (empty ? ErrorIds.NotACertificateContainer : ErrorIds.ContainerHasNoCertificate), o.ToString());
         }
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Security;
-using CertIntegration.Internal;
 using CertIntegration.TestSupport;
 using Org.BouncyCastle.Asn1;
 using Org.BouncyCastle.Asn1.Pkcs;
@@ -52,7 +51,7 @@ public class ContainerReaderTests
     public void LengthsBeyondTheDataAreCorruptNotAllocated()
     {
         byte[] bytes = { 0x30, 0x84, 0x7F, 0xFF, 0xFF, 0xFF, 0x02, 0x01, 0x03 };
-        Assert.Equal(ImportErrorIds.ContainerCorrupt, Fails(bytes).ErrorId);
+        Assert.Equal(ErrorIds.ContainerCorrupt, Fails(bytes).ErrorId);
     }
 
     private static byte[] Jks(uint count, params byte[][] body)
@@ -76,9 +75,9 @@ public class ContainerReaderTests
 
         // A trusted-certificate entry whose certificate claims 2 GB.
         byte[] entry = { 0, 0, 0, 2, 0, 1, (byte)'a', 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, (byte)'X', (byte)'.', (byte)'5', (byte)'0', (byte)'9', 0x7F, 0xFF, 0xFF, 0xFF };
-        Assert.Equal(ImportErrorIds.ContainerCorrupt, Fails(Jks(1, entry), Pw("changeit")).ErrorId);
+        Assert.Equal(ErrorIds.ContainerCorrupt, Fails(Jks(1, entry), Pw("changeit")).ErrorId);
 
-        Assert.Equal(ImportErrorIds.ContainerCorrupt, Fails(new byte[] { 0xFE, 0xED, 0xFE, 0xED, 0, 0 }).ErrorId);
+        Assert.Equal(ErrorIds.ContainerCorrupt, Fails(new byte[] { 0xFE, 0xED, 0xFE, 0xED, 0, 0 }).ErrorId);
         Assert.Equal(ErrorIds.UnsupportedAlgorithm, Fails(new byte[] { 0xCE, 0xCE, 0xCE, 0xCE, 0, 0, 0, 2, 0, 0, 0, 0 }).ErrorId);
     }
 
@@ -88,8 +87,8 @@ public class ContainerReaderTests
         var store = new Org.BouncyCastle.Security.JksStore();
         var ms = new MemoryStream();
         store.Save(ms, "changeit".ToCharArray());
-        Assert.Equal(ImportErrorIds.ContainerHasNoCertificate, Fails(ms.ToArray(), Pw("changeit")).ErrorId);
-        Assert.Equal(ImportErrorIds.KeyStorePasswordIncorrect, Fails(ms.ToArray(), Pw("wrong")).ErrorId);
+        Assert.Equal(ErrorIds.ContainerHasNoCertificate, Fails(ms.ToArray(), Pw("changeit")).ErrorId);
+        Assert.Equal(ErrorIds.KeyStorePasswordIncorrect, Fails(ms.ToArray(), Pw("wrong")).ErrorId);
     }
 
     [Fact]
@@ -135,6 +134,6 @@ public class ContainerReaderTests
     public void NonSignedPkcs7IsNotACertificateContainer()
     {
         byte[] der = new Org.BouncyCastle.Asn1.Pkcs.ContentInfo(PkcsObjectIdentifiers.EnvelopedData, new DerSequence()).GetEncoded();
-        Assert.Equal(ImportErrorIds.NotACertificateContainer, Fails(der).ErrorId);
+        Assert.Equal(ErrorIds.NotACertificateContainer, Fails(der).ErrorId);
     }
 }

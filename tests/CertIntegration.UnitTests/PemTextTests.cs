@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using CertIntegration.Internal;
 using CertIntegration.TestSupport;
 using Org.BouncyCastle.OpenSsl;
 using Xunit;

@@ -1,4 +1,3 @@
-using CertIntegration.Internal;
 using CertIntegration.TestSupport;
 using Org.BouncyCastle.Crypto.Parameters;
 using Xunit;

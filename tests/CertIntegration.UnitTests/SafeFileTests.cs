@@ -1,4 +1,3 @@
-using CertIntegration.Internal;
 using CertIntegration.TestSupport;
 using Xunit;
 

@@ -1,4 +1,3 @@
-using CertIntegration.Internal;
 using Xunit;
 
 namespace CertIntegration.UnitTests;

@@ -1,7 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
-using CertIntegration.Internal;
-using CertIntegration.Internal.Tls;
 using CertIntegration.TestSupport;
 using Xunit;
 
@@ -54,7 +52,7 @@ public class TlsUnitTests
     public void RequestHasHostLengthAndNoInjectedHeaders()
     {
         byte[] req = MiniHttp.BuildRequest(new Uri("https://h.example:8443/http/x?a=1"), "POST",
-            new System.Collections.Hashtable { ["X-Id"] = "1", ["Host"] = "evil" }, Encoding.UTF8.GetBytes("äb"), "application/xml");
+            new[] { new KeyValuePair<string, string>("X-Id", "1"), new KeyValuePair<string, string>("Host", "evil") }, Encoding.UTF8.GetBytes("äb"), "application/xml");
         string text = Encoding.UTF8.GetString(req);
         Assert.StartsWith("POST /http/x?a=1 HTTP/1.1\r\n", text);
         Assert.Contains("\r\nHost: h.example:8443\r\n", text);
@@ -63,7 +61,7 @@ public class TlsUnitTests
         Assert.Contains("\r\nContent-Type: application/xml\r\n", text);
         Assert.EndsWith("\r\n\r\näb", text);
         var ex = Assert.Throws<CertIntegrationException>(() => MiniHttp.CheckHeader("X-A", "1\r\nInjected: yes"));
-        Assert.Equal(TlsErrorIds.HeaderInvalid, ex.ErrorId);
+        Assert.Equal(ErrorIds.HeaderInvalid, ex.ErrorId);
         Assert.Throws<CertIntegrationException>(() => MiniHttp.CheckHeader("Bad Name", "1"));
     }
 
@@ -242,7 +240,7 @@ public class TlsUnitTests
     {
         var options = new ProbeOptions
         {
-            Headers = new System.Collections.Hashtable { ["Authorization"] = "Bearer eyJhbGciOi.SECRETPART", ["X-Trace"] = "harmless-value" },
+            Headers = new[] { new KeyValuePair<string, string>("Authorization", "Bearer eyJhbGciOi.SECRETPART"), new KeyValuePair<string, string>("X-Trace", "harmless-value") },
             Body = Encoding.UTF8.GetBytes("grant_type=client_credentials&client_secret=s3cr%2Ft+v4lue&client_id=sb-x"),
         };
         string echo = "{\"headers\":{\"Authorization\":\"Bearer eyJhbGciOi.SECRETPART\",\"X-Trace\":\"harmless-value\"},"

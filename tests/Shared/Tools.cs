@@ -48,4 +48,16 @@ public static class Tools
     }
 
     public static ToolResult OpenSsl(params string[] args) => Run("openssl", args);
+
+    /// <summary>
+    /// The real pwsh: on PATH, or where `dotnet tool install --global PowerShell` puts it (build/tools.sh installs it
+    /// there); null when neither has it.
+    /// </summary>
+    public static string? Pwsh()
+    {
+        string? onPath = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
+            .Select(d => Path.Combine(d, "pwsh")).FirstOrDefault(File.Exists);
+        string tool = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "tools", "pwsh");
+        return onPath ?? (File.Exists(tool) ? tool : null);
+    }
 }

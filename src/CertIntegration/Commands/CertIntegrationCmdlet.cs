@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
-using CertIntegration.Internal;
 
 namespace CertIntegration.Commands;
 
@@ -12,15 +11,12 @@ public abstract class CertIntegrationCmdlet : PSCmdlet
     /// <summary>Reports a per-item failure as a non-terminating error whose target is the input.</summary>
     internal void WriteFailure(Exception ex, object? target)
     {
-        ErrorRecord record = ex switch
+        if (ex is PipelineStoppedException)
         {
-            CertIntegrationException cie => cie.ToErrorRecord(target),
-            PipelineStoppedException => throw ex,
-            IOException io => new ErrorRecord(io, ErrorIds.FileReadFailed, ErrorCategory.ReadError, target),
-            UnauthorizedAccessException ua => new ErrorRecord(ua, "AccessDenied", ErrorCategory.PermissionDenied, target),
-            _ => new ErrorRecord(ex, "UnexpectedError", ErrorCategory.NotSpecified, target),
-        };
-        WriteError(record);
+            throw ex;
+        }
+
+        WriteError(ErrorMapping.ToErrorRecord(ex, target));
     }
 
     /// <summary>
@@ -55,7 +51,7 @@ public abstract class CertIntegrationCmdlet : PSCmdlet
 
                 if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
                 {
-                    report(new ErrorRecord(new ArgumentException($"'{p}' is not a file-system path."), "PathNotFileSystem", ErrorCategory.InvalidArgument, p));
+                    report(new ErrorRecord(new ArgumentException($"'{p}' is not a file-system path."), ErrorIds.PathNotFileSystem, ErrorCategory.InvalidArgument, p));
                     continue;
                 }
 
@@ -63,7 +59,7 @@ public abstract class CertIntegrationCmdlet : PSCmdlet
                 {
                     if (Directory.Exists(r))
                     {
-                        report(new ErrorRecord(new ArgumentException($"'{r}' is a folder; give a file."), "PathIsFolder", ErrorCategory.InvalidArgument, p));
+                        report(new ErrorRecord(new ArgumentException($"'{r}' is a folder; give a file."), ErrorIds.PathIsFolder, ErrorCategory.InvalidArgument, p));
                     }
                     else if (!File.Exists(r))
                     {
@@ -81,7 +77,7 @@ public abstract class CertIntegrationCmdlet : PSCmdlet
             }
             catch (Exception ex) when (ex is ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or NotSupportedException or ArgumentException)
             {
-                report(new ErrorRecord(ex, "PathInvalid", ErrorCategory.InvalidArgument, p));
+                report(new ErrorRecord(ex, ErrorIds.PathInvalid, ErrorCategory.InvalidArgument, p));
             }
         }
 

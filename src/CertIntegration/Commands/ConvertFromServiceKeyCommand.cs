@@ -2,7 +2,6 @@ using System;
 using System.IO;
 using System.Management.Automation;
 using System.Text;
-using CertIntegration.Internal;
 using Newtonsoft.Json.Linq;
 
 namespace CertIntegration.Commands;
@@ -105,7 +104,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
                     {
                         _buffer.Clear();
                         _bufferedLines = 0;
-                        WriteFailure(new CertIntegrationException(ErrorIds.LimitExceeded, ErrorCategory.LimitsExceeded,
+                        WriteFailure(new CertIntegrationException(ErrorIds.LimitExceeded, FailureKind.LimitsExceeded,
                             $"The piped text is larger than {Limits.MaxInputBytes} bytes; a service key is a few kilobytes."), null);
                     }
                 }
@@ -141,7 +140,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
                 JObject json;
                 try
                 {
-                    json = ServiceKeyReader.FromPSObject(input!);
+                    json = PSObjectAdapter.ToJObject(input!);
                 }
                 catch (Exception ex) when (ex is not PipelineStoppedException)
                 {

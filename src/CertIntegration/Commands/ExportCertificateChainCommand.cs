@@ -5,8 +5,6 @@ using System.Linq;
 using System.Management.Automation;
 using System.Security;
 using System.Security.Cryptography.X509Certificates;
-using CertIntegration.Internal;
-using BcX509 = Org.BouncyCastle.X509.X509Certificate;
 
 namespace CertIntegration.Commands;
 
@@ -78,7 +76,7 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
         _include = Include.Aggregate(CertificateRole.None, (a, r) => a | r);
         if (_include == CertificateRole.None)
         {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Include names no role; give Leaf, Intermediate and/or Root."), "IncludeEmpty", ErrorCategory.InvalidArgument, Include));
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Include names no role; give Leaf, Intermediate and/or Root."), ErrorIds.IncludeEmpty, ErrorCategory.InvalidArgument, Include));
         }
 
         _destination = Destination is null
@@ -87,7 +85,7 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
 
         if (File.Exists(_destination))
         {
-            ThrowTerminatingError(new ErrorRecord(new IOException($"The destination '{_destination}' is a file; give a folder."), ExportErrorIds.DestinationNotFolder, ErrorCategory.InvalidArgument, Destination));
+            ThrowTerminatingError(new ErrorRecord(new IOException($"The destination '{_destination}' is a file; give a folder."), ErrorIds.DestinationNotFolder, ErrorCategory.InvalidArgument, Destination));
         }
 
         if (!Directory.Exists(_destination) && ShouldProcess(_destination, "Create folder"))
@@ -129,11 +127,10 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
         }
 
         // Loose certificates are grouped into chains, so that a piped leaf, intermediate and root get their roles.
-        List<ChainBuilder.Chain> chains = ChainBuilder.Build(_loose.Select(l => new BcX509(l.Certificate.RawData)).ToList(), Array.Empty<PrivateKeyMaterial>(), out _);
+        List<List<X509Certificate2>> chains = ChainBuilder.Group(_loose.Select(l => l.Certificate));
         WriteVerbose($"{_loose.Count} piped certificate(s) form {chains.Count} chain(s).");
-        foreach (ChainBuilder.Chain chain in chains)
+        foreach (List<X509Certificate2> certs in chains)
         {
-            List<X509Certificate2> certs = chain.Certificates.Select(ServiceKeyReader.ToX509).ToList();
             X509Certificate2? piped = _loose.FirstOrDefault(l => l.Certificate.Thumbprint == certs[0].Thumbprint).Certificate;
             object target = piped ?? certs[0];
             Export(certs, target, piped?.HasPrivateKey == true);
@@ -175,7 +172,7 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
 
                 return;
             default:
-                WriteFailure(new CertIntegrationException(ExportErrorIds.InputNotCertificate, ErrorCategory.InvalidArgument,
+                WriteFailure(new CertIntegrationException(ErrorIds.InputNotCertificate, FailureKind.InvalidArgument,
                     $"Export-CertificateChain takes CertificateBundle or X509Certificate2 objects, or certificate files (paths or file objects); got {item.BaseObject.GetType().FullName}."), item);
                 return;
         }
@@ -274,7 +271,7 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
 
             if (File.Exists(path) && !Force)
             {
-                throw new CertIntegrationException(ErrorIds.FileExists, ErrorCategory.ResourceExists, $"The file '{path}' already exists. Use -Force to overwrite it.");
+                throw new CertIntegrationException(ErrorIds.FileExists, FailureKind.ResourceExists, $"The file '{path}' already exists. Use -Force to overwrite it.");
             }
 
             if (!ShouldProcess(path, $"Write {what} '{named.Subject}' as {Format}"))
@@ -339,14 +336,14 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
             string resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(destination, out ProviderInfo provider, out _);
             if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
             {
-                ThrowTerminatingError(new ErrorRecord(new ArgumentException($"'{destination}' is not a file-system path."), "PathNotFileSystem", ErrorCategory.InvalidArgument, destination));
+                ThrowTerminatingError(new ErrorRecord(new ArgumentException($"'{destination}' is not a file-system path."), ErrorIds.PathNotFileSystem, ErrorCategory.InvalidArgument, destination));
             }
 
             return resolved;
         }
         catch (Exception ex) when (ex is ArgumentException or NotSupportedException or ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or ItemNotFoundException)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "PathInvalid", ErrorCategory.InvalidArgument, destination));
+            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.PathInvalid, ErrorCategory.InvalidArgument, destination));
             throw; // not reached
         }
     }

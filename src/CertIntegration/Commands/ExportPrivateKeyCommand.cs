@@ -4,7 +4,6 @@ using System.IO;
 using System.Management.Automation;
 using System.Security;
 using System.Text;
-using CertIntegration.Internal;
 
 namespace CertIntegration.Commands;
 
@@ -52,7 +51,7 @@ public sealed class ExportPrivateKeyCommand : CertIntegrationCmdlet
         {
             ThrowTerminatingError(new ErrorRecord(
                 new ArgumentException("-Password works with -Format Pkcs8 only. Traditional PEM encryption of PKCS#1 keys (Proc-Type/DEK-Info) derives its key with a single MD5 round and is weak; write an encrypted PKCS#8 key instead, or an unencrypted PKCS#1 key without -Password."),
-                ExportErrorIds.PasswordWithPkcs1, ErrorCategory.InvalidArgument, null));
+                ErrorIds.PasswordWithPkcs1, ErrorCategory.InvalidArgument, null));
         }
 
         _outFile = ResolveOutputPath(OutFile);
@@ -78,22 +77,28 @@ public sealed class ExportPrivateKeyCommand : CertIntegrationCmdlet
 
     private void Write(CertificateBundle bundle)
     {
+        if (bundle.Key is null && bundle.PlatformCertificate is not null)
+        {
+            throw new CertIntegrationException(ErrorIds.PrivateKeyNotExportable, FailureKind.PermissionDenied,
+                $"The private key of '{bundle.Subject}' is held by the platform (e.g. a Windows certificate store) and may not be exported, so it cannot be written to a file. It still authenticates where it is (Test-MtlsEndpoint -Certificate); to move it, export it from where it was created as exportable.");
+        }
+
         if (bundle.Key is null)
         {
-            throw new CertIntegrationException(ErrorIds.BundleHasNoPrivateKey, ErrorCategory.InvalidData,
+            throw new CertIntegrationException(ErrorIds.BundleHasNoPrivateKey, FailureKind.InvalidData,
                 $"The bundle '{bundle.Subject}' has no private key. A certificate_external service key holds only the certificate; the key stays with whoever created it.");
         }
 
         PrivateKeyMaterial.EnsureMatches(bundle.Key, bundle.Certificate);
         if (!_written.Add(_outFile))
         {
-            throw new CertIntegrationException(ErrorIds.OutputPathAmbiguous, ErrorCategory.InvalidArgument,
+            throw new CertIntegrationException(ErrorIds.OutputPathAmbiguous, FailureKind.InvalidArgument,
                 $"More than one bundle would write its key to '{_outFile}'. Export one bundle per file.");
         }
 
         if (File.Exists(_outFile) && !Force)
         {
-            throw new CertIntegrationException(ErrorIds.FileExists, ErrorCategory.ResourceExists, $"The file '{_outFile}' already exists. Use -Force to overwrite it.");
+            throw new CertIntegrationException(ErrorIds.FileExists, FailureKind.ResourceExists, $"The file '{_outFile}' already exists. Use -Force to overwrite it.");
         }
 
         string what = Password is null ? Format.ToString() : "encrypted " + Format;

@@ -4,9 +4,6 @@ using System.Linq;
 using System.Management.Automation;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
-using CertIntegration.Internal;
-using CertIntegration.Internal.Tls;
-using BcCertificate = Org.BouncyCastle.X509.X509Certificate;
 
 namespace CertIntegration.Commands;
 
@@ -56,7 +53,7 @@ public sealed class GetServerCertificateChainCommand : CancellableCmdlet
         }
         catch (CertIntegrationException ex)
         {
-            ThrowTerminatingError(ex.ToErrorRecord(TrustedCertificate));
+            ThrowTerminatingError(ErrorMapping.ToErrorRecord(ex, TrustedCertificate));
         }
     }
 
@@ -78,7 +75,7 @@ public sealed class GetServerCertificateChainCommand : CancellableCmdlet
 
             if (!System.Uri.TryCreate(t, UriKind.Absolute, out System.Uri? u) || u.Scheme != System.Uri.UriSchemeHttps || u.Host.Length == 0)
             {
-                WriteFailure(new CertIntegrationException(TlsErrorIds.UriInvalid, ErrorCategory.InvalidArgument, $"'{text}' is not an https:// URL or host name."), text);
+                WriteFailure(new CertIntegrationException(ErrorIds.UriInvalid, FailureKind.InvalidArgument, $"'{text}' is not an https:// URL or host name."), text);
                 continue;
             }
 
@@ -96,31 +93,31 @@ public sealed class GetServerCertificateChainCommand : CancellableCmdlet
         }
         catch (SocketException ex)
         {
-            WriteFailure(new CertIntegrationException(TlsErrorIds.ServerUnreachable, ErrorCategory.ConnectionError,
+            WriteFailure(new CertIntegrationException(ErrorIds.ServerUnreachable, FailureKind.ConnectionError,
                 $"Could not connect to {host}:{port}: {ex.Message}", ex), target);
             return;
         }
         catch (OperationCanceledException) when (!StopToken.IsCancellationRequested)
         {
-            WriteFailure(new CertIntegrationException(TlsErrorIds.ServerUnreachable, ErrorCategory.OperationTimeout,
+            WriteFailure(new CertIntegrationException(ErrorIds.ServerUnreachable, FailureKind.OperationTimeout,
                 $"{host}:{port} did not complete a TLS handshake within {TimeoutSec} s."), target);
             return;
         }
         catch (Exception ex) when (ex is System.IO.IOException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
         {
-            WriteFailure(new CertIntegrationException(TlsErrorIds.TlsHandshakeFailed, ErrorCategory.ProtocolError,
+            WriteFailure(new CertIntegrationException(ErrorIds.TlsHandshakeFailed, FailureKind.ProtocolError,
                 $"The TLS handshake with {host}:{port} failed: {ex.Message}", ex), target);
             return;
         }
 
         if (obs.Presented.Length == 0)
         {
-            WriteFailure(new CertIntegrationException(TlsErrorIds.TlsHandshakeFailed, ErrorCategory.ProtocolError,
+            WriteFailure(new CertIntegrationException(ErrorIds.TlsHandshakeFailed, FailureKind.ProtocolError,
                 $"{host}:{port} presented no certificate: the TLS handshake failed ({obs.Error?.Message ?? "no TLS"}). The server may not offer TLS 1.2 or 1.3, or may not speak TLS on this port."), target);
             return;
         }
 
-        List<X509Certificate2> chain = Order(obs.Presented);
+        List<X509Certificate2> chain = ChainBuilder.OrderFromLeaf(obs.Presented);
         if (chain.Count < obs.Presented.Length)
         {
             WriteVerbose($"{host}:{port} sent {obs.Presented.Length - chain.Count} certificate(s) that are not part of its chain; they are left out.");
@@ -150,26 +147,5 @@ public sealed class GetServerCertificateChainCommand : CancellableCmdlet
         }
 
         WriteObject(output);
-    }
-
-    /// <summary>The server's leaf first, then its issuers as ChainBuilder links them (certificates that do not belong are left out).</summary>
-    private static List<X509Certificate2> Order(X509Certificate2[] presented)
-    {
-        var bc = presented.Select(c => new BcCertificate(c.RawData)).ToList();
-        var chains = ChainBuilder.Build(bc, Array.Empty<PrivateKeyMaterial>(), out _);
-        byte[] leaf = presented[0].RawData;
-        var mine = chains.FirstOrDefault(c => c.Certificates.Any(x => x.GetEncoded().SequenceEqual(leaf)));
-        var ordered = new List<X509Certificate2>();
-        if (mine is not null)
-        {
-            int start = mine.Certificates.FindIndex(x => x.GetEncoded().SequenceEqual(leaf));
-            ordered.AddRange(mine.Certificates.Skip(start).Select(x => new X509Certificate2(x.GetEncoded())));
-        }
-        else
-        {
-            ordered.Add(presented[0]);
-        }
-
-        return ordered;
     }
 }

@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Security;
-using CertIntegration.Internal;
 
 namespace CertIntegration.Commands;
 

@@ -4,8 +4,6 @@ using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Security;
-using CertIntegration.Internal;
-using BcX509 = Org.BouncyCastle.X509.X509Certificate;
 
 namespace CertIntegration.Commands;
 
@@ -78,12 +76,12 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
     {
         if (OutFile is not null && Destination is not null)
         {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give either -OutFile or -Destination, not both."), "OutFileAndDestination", ErrorCategory.InvalidArgument, null));
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give either -OutFile or -Destination, not both."), ErrorIds.OutFileAndDestination, ErrorCategory.InvalidArgument, null));
         }
 
         if (OutFile is null && Destination is null)
         {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give -OutFile (one PFX) or -Destination (a folder for one PFX per bundle)."), "OutFileMissing", ErrorCategory.InvalidArgument, null));
+            ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give -OutFile (one PFX) or -Destination (a folder for one PFX per bundle)."), ErrorIds.OutFileMissing, ErrorCategory.InvalidArgument, null));
         }
 
         if (Password.Length == 0)
@@ -97,7 +95,7 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
             _destination = ResolveOutputPath(Destination);
             if (!Directory.Exists(_destination))
             {
-                ThrowTerminatingError(new ErrorRecord(new DirectoryNotFoundException($"The folder '{_destination}' does not exist."), "DestinationNotFound", ErrorCategory.ObjectNotFound, Destination));
+                ThrowTerminatingError(new ErrorRecord(new DirectoryNotFoundException($"The folder '{_destination}' does not exist."), ErrorIds.DestinationNotFound, ErrorCategory.ObjectNotFound, Destination));
             }
         }
     }
@@ -118,9 +116,15 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
 
     private void Write(CertificateBundle bundle, object? target)
     {
+        if (bundle.Key is null && bundle.PlatformCertificate is not null)
+        {
+            throw new CertIntegrationException(ErrorIds.PrivateKeyNotExportable, FailureKind.PermissionDenied,
+                $"The private key of '{bundle.Subject}' is held by the platform (e.g. a Windows certificate store) and may not be exported, so it cannot be written to a file. It still authenticates where it is (Test-MtlsEndpoint -Certificate); to move it, export it from where it was created as exportable.");
+        }
+
         if (bundle.Key is null)
         {
-            throw new CertIntegrationException(ErrorIds.BundleHasNoPrivateKey, ErrorCategory.InvalidData,
+            throw new CertIntegrationException(ErrorIds.BundleHasNoPrivateKey, FailureKind.InvalidData,
                 $"The bundle '{bundle.Subject}' has no private key, so no PFX can be made from it. A certificate_external service key holds only the certificate; the key stays with whoever created it.");
         }
 
@@ -128,13 +132,13 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
         string path = _outFile ?? System.IO.Path.Combine(_destination!, FileNameFor(bundle));
         if (!_written.Add(path))
         {
-            throw new CertIntegrationException(ErrorIds.OutputPathAmbiguous, ErrorCategory.InvalidArgument,
+            throw new CertIntegrationException(ErrorIds.OutputPathAmbiguous, FailureKind.InvalidArgument,
                 $"More than one bundle would be written to '{path}'. Use -Destination to write one file per bundle.");
         }
 
         if (File.Exists(path) && !Force)
         {
-            throw new CertIntegrationException(ErrorIds.FileExists, ErrorCategory.ResourceExists, $"The file '{path}' already exists. Use -Force to overwrite it.");
+            throw new CertIntegrationException(ErrorIds.FileExists, FailureKind.ResourceExists, $"The file '{path}' already exists. Use -Force to overwrite it.");
         }
 
         if (!ShouldProcess(path, $"Write PFX ({Encryption}) with key and {bundle.ChainLength} certificate(s) of '{bundle.Subject}'"))
@@ -142,16 +146,15 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
             return;
         }
 
-        List<BcX509> chain = bundle.Chain.Select(c => new BcX509(c.RawData)).ToList();
         string friendly = FriendlyName ?? bundle.CommonName;
         byte[] pfx;
         using (PasswordChars pw = PasswordChars.From(Password)!)
         {
-            pfx = Pkcs12Writer.Build(chain, bundle.Key, pw.Chars, Encryption, friendly);
+            pfx = Pkcs12Writer.Build(bundle, pw.Chars, Encryption, friendly);
         }
 
         SafeFile.Write(path, pfx, overwrite: Force, ownerOnly: true);
-        WriteVerbose($"Wrote '{path}': {Encryption}, {chain.Count} certificate(s), friendly name '{friendly}'.");
+        WriteVerbose($"Wrote '{path}': {Encryption}, {bundle.ChainLength} certificate(s), friendly name '{friendly}'.");
         WriteObject(new FileInfo(path));
     }
 
@@ -170,40 +173,12 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
         return candidate;
     }
 
-    private CertificateBundle ReadFiles()
-    {
-        string certFile = ResolveExisting(CertificatePath);
-        string keyFile = ResolveExisting(KeyPath);
-        var certs = new List<BcX509>(CertificateFile.Read(certFile));
-        foreach (string chainFile in ChainPath ?? Array.Empty<string>())
-        {
-            certs.AddRange(CertificateFile.Read(ResolveExisting(chainFile)));
-        }
-
-        string keyText = SafeFile.DecodeText(SafeFile.ReadBounded(keyFile));
-        PemContents keyPem = PemText.Read(keyText, $"Key file '{keyFile}'", () => PasswordChars.From(KeyPassword));
-        if (keyPem.Keys.Count == 0)
-        {
-            throw new CertIntegrationException(ErrorIds.PemNoPrivateKey, ErrorCategory.InvalidData, $"Key file '{keyFile}' contains no private key block.");
-        }
-
-        PrivateKeyMaterial key = keyPem.Keys[0];
-        List<ChainBuilder.Chain> chains = ChainBuilder.Build(certs, new[] { key }, out var unmatched);
-        if (unmatched.Count > 0)
-        {
-            throw new CertIntegrationException(ErrorIds.KeyCertificateMismatch, ErrorCategory.InvalidData,
-                $"The private key in '{keyFile}' belongs to none of the certificates in '{certFile}'. Pair the certificate with the key that was created with it.");
-        }
-
-        ChainBuilder.Chain chain = chains.First(c => c.Key is not null);
-        if (ChainBuilder.FirstIssuedBy(chains, chain.Leaf) is { } issued)
-        {
-            throw new CertIntegrationException(ErrorIds.KeyCertificateMismatch, ErrorCategory.InvalidData,
-                $"The private key in '{keyFile}' belongs to the CA certificate '{chain.Leaf.SubjectDN}', not to '{issued.SubjectDN}' that it issued in '{certFile}'. Pair the certificate with the key that was created with it.");
-        }
-
-        return new CertificateBundle(chain.Certificates.Select(ServiceKeyReader.ToX509).ToList(), chain.Key) { Source = certFile };
-    }
+    private CertificateBundle ReadFiles() =>
+        PemFilePair.Read(
+            ResolveExisting(CertificatePath),
+            (ChainPath ?? Array.Empty<string>()).Select(ResolveExisting).ToList(),
+            ResolveExisting(KeyPath),
+            () => PasswordChars.From(KeyPassword));
 
     private string ResolveExisting(string path)
     {
@@ -215,7 +190,7 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
             ErrorRecord? first = problems.FirstOrDefault();
             throw new CertIntegrationException(
                 first?.FullyQualifiedErrorId ?? ErrorIds.FileNotFound,
-                first?.CategoryInfo.Category ?? ErrorCategory.ObjectNotFound,
+                first?.CategoryInfo.Category == ErrorCategory.InvalidArgument ? FailureKind.InvalidArgument : FailureKind.ObjectNotFound,
                 first?.Exception.Message ?? $"The file '{path}' was not found.");
         }
 

@@ -9,8 +9,6 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using CertIntegration.Internal;
-using CertIntegration.Internal.Tls;
 
 namespace CertIntegration.Commands;
 
@@ -34,20 +32,28 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
     private ServerCertificateValidator _validator = new(null);
     private readonly ObservationCache _observations = new();
     private byte[]? _body;
+    private IReadOnlyList<KeyValuePair<string, string>>? _headers;
     private int _started;
     private int _finished;
     private bool _certificateOnCommandLine;
 
-    /// <summary>Endpoint URLs; relative ones are resolved against the service key's url.</summary>
-    [Parameter(Position = 0, ValueFromPipeline = true)]
-    [UriArgument]
+    /// <summary>
+    /// Endpoint URLs; relative ones are resolved against the service key's url. Piped strings bind here, and so
+    /// does the Url of a piped bundle (by property name).
+    /// </summary>
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Url")]
     [AllowEmptyCollection]
+    [AllowNull]
     public string[]? Uri { get; set; }
 
-    /// <summary>A CertificateBundle with its key, or an X509Certificate2 with its private key.</summary>
+    /// <summary>
+    /// A CertificateBundle with its key, or an X509Certificate2 with its private key (PowerShell turns it into a
+    /// bundle through the bundle's constructor).
+    /// </summary>
     [Parameter(ParameterSetName = CertificateSet, ValueFromPipeline = true)]
     [ValidateNotNull]
-    public PSObject? Certificate { get; set; }
+    public CertificateBundle? Certificate { get; set; }
 
     /// <summary>A PKCS#12 file with the client certificate and key.</summary>
     [Parameter(Mandatory = true, ParameterSetName = PfxSet)]
@@ -112,13 +118,10 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
         try
         {
             _validator = new ServerCertificateValidator(TrustedRoots(TrustedCertificate));
-            if (Headers is not null)
+            _headers = PSObjectAdapter.Headers(Headers);
+            foreach (KeyValuePair<string, string> header in _headers ?? Array.Empty<KeyValuePair<string, string>>())
             {
-                foreach (DictionaryEntry e in Headers)
-                {
-                    MiniHttp.CheckHeader(Convert.ToString(e.Key, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty,
-                        Convert.ToString(e.Value is PSObject p ? p.BaseObject : e.Value, System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty);
-                }
+                MiniHttp.CheckHeader(header.Key, header.Value);
             }
 
             _body = Body is null ? null : (Body is PSObject pb ? pb.BaseObject : Body) switch
@@ -137,7 +140,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
         }
         catch (CertIntegrationException ex)
         {
-            ThrowTerminatingError(ex.ToErrorRecord(ParameterSetName == PfxSet ? PfxPath : null));
+            ThrowTerminatingError(ErrorMapping.ToErrorRecord(ex, ParameterSetName == PfxSet ? PfxPath : null));
         }
 
         _throttle = new SemaphoreSlim(ThrottleLimit, ThrottleLimit);
@@ -152,8 +155,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
             {
                 PfxSet => _pfxCredential,
                 NoCertificateSet => null,
-                // A URL piped in also binds to -Certificate (it takes any object): that is no certificate.
-                _ => Certificate is null || (!_certificateOnCommandLine && Certificate.BaseObject is string or System.Uri) ? null : CredentialFor(Certificate),
+                _ => Certificate is null ? null : CredentialFor(Certificate),
             };
         }
         catch (CertIntegrationException ex)
@@ -162,7 +164,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
             return;
         }
 
-        IEnumerable<string?> uris = Uri is { Length: > 0 } ? Uri : new string?[] { null };
+        IEnumerable<string?> uris = Uri is { Length: > 0 } && !IsPipedCertificateText(Uri) ? Uri : new string?[] { null };
         foreach (string? text in uris)
         {
             System.Uri target;
@@ -228,7 +230,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
             Method = Method.ToUpperInvariant(),
             Body = _body,
             ContentType = ContentType,
-            Headers = Headers,
+            Headers = _headers,
             TimeoutSec = TimeoutSec,
             ExpectedStatusCodes = ExpectedStatusCode,
             Validator = _validator,
@@ -301,12 +303,20 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
         }
     }
 
-    private ClientCredential CredentialFor(PSObject input)
+    /// <summary>
+    /// True when -Uri holds only the text of a piped X509Certificate2: PowerShell binds a piped certificate to
+    /// -Certificate (through the bundle's constructor) and, as text, to -Uri; that text is no URL, so the
+    /// endpoint is left to the certificate (and reported as missing when it has none).
+    /// </summary>
+    private bool IsPipedCertificateText(string[] uris) =>
+        !_certificateOnCommandLine && uris.Length == 1 && Certificate?.PlatformCertificate is { } c && uris[0] == c.ToString();
+
+    private ClientCredential CredentialFor(CertificateBundle input)
     {
-        object key = input.BaseObject;
+        object key = (object?)input.PlatformCertificate ?? input;
         if (!_credentials.TryGetValue(key, out ClientCredential? credential))
         {
-            credential = ClientCredential.FromObject(input);
+            credential = ClientCredential.FromBundle(input);
             _credentials[key] = credential;
             WarnLocalProblems(credential);
         }
@@ -337,7 +347,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
         {
             if (baseUrl is null)
             {
-                throw new CertIntegrationException(TlsErrorIds.UriMissing, ErrorCategory.InvalidArgument,
+                throw new CertIntegrationException(ErrorIds.UriMissing, FailureKind.InvalidArgument,
                     "Give -Uri: the certificate did not come from a service key, so there is no url to test.");
             }
 
@@ -346,14 +356,14 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
 
         if (!System.Uri.TryCreate(text!.Trim(), UriKind.RelativeOrAbsolute, out result))
         {
-            throw new CertIntegrationException(TlsErrorIds.UriInvalid, ErrorCategory.InvalidArgument, $"'{text}' is not a valid URL.");
+            throw new CertIntegrationException(ErrorIds.UriInvalid, FailureKind.InvalidArgument, $"'{text}' is not a valid URL.");
         }
 
         if (!result.IsAbsoluteUri || (result.Scheme == System.Uri.UriSchemeFile && text.TrimStart().StartsWith("/", StringComparison.Ordinal)))
         {
             if (baseUrl is null || !System.Uri.TryCreate(baseUrl, UriKind.Absolute, out System.Uri? b))
             {
-                throw new CertIntegrationException(TlsErrorIds.RelativeUriWithoutBase, ErrorCategory.InvalidArgument,
+                throw new CertIntegrationException(ErrorIds.RelativeUriWithoutBase, FailureKind.InvalidArgument,
                     $"'{text}' is a relative URL, and the certificate did not come from a service key with a url to resolve it against. Give the full https:// URL.");
             }
 
@@ -362,7 +372,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
 
         if (!string.Equals(result.Scheme, System.Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase))
         {
-            throw new CertIntegrationException(TlsErrorIds.UriNotHttps, ErrorCategory.InvalidArgument,
+            throw new CertIntegrationException(ErrorIds.UriNotHttps, FailureKind.InvalidArgument,
                 $"'{text}' is not an https:// URL; client certificates are only used over TLS.");
         }
 
@@ -385,7 +395,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
                 case null:
                     break;
                 default:
-                    throw new CertIntegrationException(TlsErrorIds.CertificateInputInvalid, ErrorCategory.InvalidArgument,
+                    throw new CertIntegrationException(ErrorIds.CertificateInputInvalid, FailureKind.InvalidArgument,
                         $"-TrustedCertificate takes X509Certificate2 objects or certificate bundles, not a {o.BaseObject.GetType().Name}.");
             }
         }

@@ -1,0 +1,43 @@
+using System;
+
+namespace CertIntegration.Core;
+
+/// <summary>
+/// What kind of failure an error is, in the core's own terms. The cmdlet layer maps each kind to a PowerShell
+/// ErrorCategory in one place (CertIntegration.Commands.ErrorMapping), so the core needs no PowerShell.
+/// </summary>
+internal enum FailureKind
+{
+    InvalidArgument,
+    InvalidData,
+    InvalidType,
+    LimitsExceeded,
+    NotImplemented,
+    AuthenticationError,
+    ObjectNotFound,
+    ResourceExists,
+    ReadError,
+    WriteError,
+    PermissionDenied,
+    ConnectionError,
+    OperationTimeout,
+    ProtocolError,
+}
+
+/// <summary>
+/// A failure with a stable PascalCase error ID (<see cref="ErrorIds"/>) and a <see cref="FailureKind"/>. The message
+/// never contains secret material.
+/// </summary>
+internal sealed class CertIntegrationException : Exception
+{
+    public CertIntegrationException(string errorId, FailureKind kind, string message, Exception? inner = null)
+        : base(message, inner)
+    {
+        ErrorId = errorId;
+        Kind = kind;
+    }
+
+    public string ErrorId { get; }
+
+    public FailureKind Kind { get; }
+}

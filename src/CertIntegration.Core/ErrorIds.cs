@@ -1,0 +1,86 @@
+namespace CertIntegration.Core;
+
+/// <summary>
+/// Every stable error ID the module reports, in one place: they are the FullyQualifiedErrorId prefixes users test in
+/// scripts, so a name never changes once released. Grouped by where they arise.
+/// </summary>
+internal static class ErrorIds
+{
+    // Service keys, PEM, keys and certificates
+    public const string ServiceKeyNotJson = nameof(ServiceKeyNotJson);
+    public const string ServiceKeyIsClientSecret = nameof(ServiceKeyIsClientSecret);
+    public const string ServiceKeyNoCertificate = nameof(ServiceKeyNoCertificate);
+    public const string ServiceKeyUnsupportedInput = nameof(ServiceKeyUnsupportedInput);
+    public const string PemMalformed = nameof(PemMalformed);
+    public const string PemNoCertificate = nameof(PemNoCertificate);
+    public const string PemNoPrivateKey = nameof(PemNoPrivateKey);
+    public const string CertificateMalformed = nameof(CertificateMalformed);
+    public const string PrivateKeyMalformed = nameof(PrivateKeyMalformed);
+    public const string PrivateKeyPasswordRequired = nameof(PrivateKeyPasswordRequired);
+    public const string PrivateKeyPasswordIncorrect = nameof(PrivateKeyPasswordIncorrect);
+    public const string KeyCertificateMismatch = nameof(KeyCertificateMismatch);
+    public const string UnsupportedAlgorithm = nameof(UnsupportedAlgorithm);
+    public const string LimitExceeded = nameof(LimitExceeded);
+    public const string MultipleLeafCertificates = nameof(MultipleLeafCertificates);
+    public const string FileExists = nameof(FileExists);
+    public const string FileNotFound = nameof(FileNotFound);
+    public const string FileWriteFailed = nameof(FileWriteFailed);
+    public const string FileReadFailed = nameof(FileReadFailed);
+    public const string BundleHasNoPrivateKey = nameof(BundleHasNoPrivateKey);
+    public const string PrivateKeyNotExportable = nameof(PrivateKeyNotExportable);
+    public const string OutputPathAmbiguous = nameof(OutputPathAmbiguous);
+    public const string PasswordEmpty = nameof(PasswordEmpty);
+
+    // Containers (Import-CertificateBundle)
+    /// <summary>The bytes are none of the formats read (PEM, DER certificate, PKCS#7, PKCS#12, JKS, service key JSON).</summary>
+    public const string NotACertificateContainer = nameof(NotACertificateContainer);
+
+    /// <summary>The format was recognised but the structure is broken or truncated.</summary>
+    public const string ContainerCorrupt = nameof(ContainerCorrupt);
+
+    /// <summary>The container was read but holds no certificate (only keys, only a CRL, only public keys...).</summary>
+    public const string ContainerHasNoCertificate = nameof(ContainerHasNoCertificate);
+
+    /// <summary>The PKCS#12 file is password-protected and no password (or only the empty one) was given.</summary>
+    public const string Pkcs12PasswordRequired = nameof(Pkcs12PasswordRequired);
+
+    /// <summary>The PKCS#12 password is wrong.</summary>
+    public const string Pkcs12PasswordIncorrect = nameof(Pkcs12PasswordIncorrect);
+
+    /// <summary>The Java keystore holds a private key and no password was given.</summary>
+    public const string KeyStorePasswordRequired = nameof(KeyStorePasswordRequired);
+
+    /// <summary>The Java keystore password (store integrity or key entry) is wrong.</summary>
+    public const string KeyStorePasswordIncorrect = nameof(KeyStorePasswordIncorrect);
+
+    // Exports (Export-CertificateChain, Export-PrivateKey)
+    public const string InputNotCertificate = nameof(InputNotCertificate);
+    public const string DestinationNotFolder = nameof(DestinationNotFolder);
+    public const string PasswordWithPkcs1 = nameof(PasswordWithPkcs1);
+    public const string PrivateKeyFormatUnsupported = nameof(PrivateKeyFormatUnsupported);
+
+    // TLS (Test-MtlsEndpoint, Get-ServerCertificateChain)
+    public const string CertificateInputInvalid = nameof(CertificateInputInvalid);
+    public const string CertificateHasNoPrivateKey = nameof(CertificateHasNoPrivateKey);
+    public const string UriInvalid = nameof(UriInvalid);
+    public const string UriNotHttps = nameof(UriNotHttps);
+    public const string UriMissing = nameof(UriMissing);
+    public const string RelativeUriWithoutBase = nameof(RelativeUriWithoutBase);
+    public const string HeaderInvalid = nameof(HeaderInvalid);
+    public const string ServerUnreachable = nameof(ServerUnreachable);
+    public const string TlsHandshakeFailed = nameof(TlsHandshakeFailed);
+    public const string ParameterConflict = nameof(ParameterConflict);
+
+    // Paths and arguments (cmdlet layer)
+    public const string AccessDenied = nameof(AccessDenied);
+    public const string DestinationNotFound = nameof(DestinationNotFound);
+    public const string IncludeEmpty = nameof(IncludeEmpty);
+    public const string OutFileAndDestination = nameof(OutFileAndDestination);
+    public const string OutFileMissing = nameof(OutFileMissing);
+    public const string PathInvalid = nameof(PathInvalid);
+    public const string PathIsFolder = nameof(PathIsFolder);
+    public const string PathNotFileSystem = nameof(PathNotFileSystem);
+
+    /// <summary>A failure the module did not foresee: always a bug to report.</summary>
+    public const string UnexpectedError = nameof(UnexpectedError);
+}

@@ -1,0 +1,8 @@
+// The core's domain namespaces, visible to each other without a using per file.
+global using CertIntegration.Core.Chains;
+global using CertIntegration.Core.Containers;
+global using CertIntegration.Core.Files;
+global using CertIntegration.Core.Keys;
+global using CertIntegration.Core.ServiceKeys;
+global using CertIntegration.Core.Tls;
+global using CertIntegration.Core;

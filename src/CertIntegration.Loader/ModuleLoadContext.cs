@@ -1,0 +1,74 @@
+using System;
+using System.IO;
+using System.Reflection;
+using System.Runtime.Loader;
+
+namespace CertIntegration.Loader;
+
+/// <summary>
+/// The module's own AssemblyLoadContext, named "CertIntegration". It resolves an assembly from the module's
+/// dependencies folder when a file of that name is there, and otherwise leaves it to the default context (the
+/// runtime, System.Management.Automation). Nothing is loaded until <see cref="LoadModule"/> is called, and
+/// BouncyCastle only when code first needs it.
+/// </summary>
+public sealed class ModuleLoadContext : AssemblyLoadContext
+{
+    private static readonly object Gate = new();
+    private static ModuleLoadContext? s_context;
+
+    private readonly string _folder;
+
+    private ModuleLoadContext(string folder)
+        : base("CertIntegration", isCollectible: false)
+    {
+        _folder = folder;
+    }
+
+    /// <summary>The folder the context loads from.</summary>
+    public string Folder => _folder;
+
+    /// <summary>
+    /// Loads the cmdlet assembly (CertIntegration.dll) from <paramref name="folder"/> into the module's context and
+    /// returns it for Import-Module -Assembly. One context per process, made by the first import: importing the
+    /// module again (also with -Force, also from another copy of the module) reuses it, as loading into the default
+    /// context would. Two copies side by side would give two types of each name, and PowerShell caches cmdlet
+    /// parameter metadata by type name, so a bundle of one copy would not bind to a cmdlet of the other.
+    /// </summary>
+    public static Assembly LoadModule(string folder)
+    {
+        if (string.IsNullOrEmpty(folder))
+        {
+            throw new ArgumentException("The module's dependencies folder is required.", nameof(folder));
+        }
+
+        string full = Path.GetFullPath(folder);
+        lock (Gate)
+        {
+            s_context ??= new ModuleLoadContext(full);
+            return s_context.LoadFromAssemblyName(new AssemblyName("CertIntegration"));
+        }
+    }
+
+    /// <summary>
+    /// The module's public types (namespace CertIntegration, in the core), for the full-name type accelerators the
+    /// module adds: PowerShell resolves type names only among the default context's assemblies.
+    /// </summary>
+    public static Type[] PublicTypes(Assembly module)
+    {
+        AssemblyLoadContext context = GetLoadContext(module) as ModuleLoadContext
+            ?? throw new ArgumentException("The assembly was not loaded by the module's load context.", nameof(module));
+        Assembly core = context.LoadFromAssemblyName(new AssemblyName("CertIntegration.Core"));
+        return Array.FindAll(core.GetExportedTypes(), t => t.Namespace == "CertIntegration");
+    }
+
+    protected override Assembly? Load(AssemblyName assemblyName)
+    {
+        if (assemblyName.Name is not { Length: > 0 } name)
+        {
+            return null;
+        }
+
+        string path = Path.Combine(_folder, name + ".dll");
+        return File.Exists(path) ? LoadFromAssemblyPath(path) : null;
+    }
+}

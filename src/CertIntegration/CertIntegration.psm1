@@ -1,0 +1,34 @@
+# Chooses the build for this edition of PowerShell and imports its cmdlets; nothing else runs at import.
+#  PowerShell 7: the loader (the module's only assembly in the default load context) loads the cmdlets, the core and
+#    their dependencies from bin/net8.0/dependencies into the module's own AssemblyLoadContext "CertIntegration",
+#    so another module's BouncyCastle or Newtonsoft.Json and ours never meet.
+#  Windows PowerShell 5.1: the netstandard2.0 build, whose dependencies resolve from its own folder.
+$ErrorActionPreference = 'Stop'
+$importModule = Get-Command -Name Import-Module -Module Microsoft.PowerShell.Core
+
+if ($PSEdition -eq 'Core') {
+    if (-not ('CertIntegration.Loader.ModuleLoadContext' -as [type])) {
+        $null = [System.Reflection.Assembly]::LoadFrom([System.IO.Path]::Combine($PSScriptRoot, 'bin', 'net8.0', 'CertIntegration.Loader.dll'))
+    }
+
+    $assembly = [CertIntegration.Loader.ModuleLoadContext]::LoadModule([System.IO.Path]::Combine($PSScriptRoot, 'bin', 'net8.0', 'dependencies'))
+    $inner = & $importModule -Assembly $assembly -PassThru -ErrorAction Stop
+
+    # PowerShell resolves [TypeName] only in the default load context: full-name accelerators keep
+    # [CertIntegration.CertificateBundle] (and the other public types) usable in scripts, and go with the module.
+    $accelerators = [psobject].Assembly.GetType('System.Management.Automation.TypeAccelerators')
+    $publicTypes = [CertIntegration.Loader.ModuleLoadContext]::PublicTypes($assembly)
+    foreach ($type in $publicTypes) {
+        $null = $accelerators::Remove($type.FullName)
+        $accelerators::Add($type.FullName, $type)
+    }
+
+    $ExecutionContext.SessionState.Module.OnRemove = {
+        foreach ($type in $publicTypes) { $null = $accelerators::Remove($type.FullName) }
+    }.GetNewClosure()
+}
+else {
+    $inner = & $importModule -Name ([System.IO.Path]::Combine($PSScriptRoot, 'bin', 'netstandard2.0', 'CertIntegration.dll')) -PassThru -ErrorAction Stop
+}
+
+Export-ModuleMember -Cmdlet @($inner.ExportedCmdlets.Keys)
