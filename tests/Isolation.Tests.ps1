@@ -370,27 +370,50 @@ $result | ConvertTo-Json -Depth 6 | Set-Content -LiteralPath $ctx.ResultPath -En
         }
     }
 
-    Context 'Import-Module -Force in the same session' {
-        It 'keeps one load context named CertIntegration, and a bundle made before still pipes into New-PfxFromPem' {
-            $r = Invoke-FreshPwsh 'reimport' {
+    Context 'importing again in the same session' {
+        BeforeAll {
+            $script:cmdlets = @((Import-PowerShellDataFile -LiteralPath $manifest).CmdletsToExport | Sort-Object)
+        }
+
+        It 'exports every cmdlet again after Import-Module -Force, keeps one load context, and a bundle made before still pipes into New-PfxFromPem' {
+            $r = Invoke-FreshPwsh 'reimport-force' {
                 Step 'Import-Module'
                 Import-Module -Name $ctx.Manifest
                 Step 'ConvertFrom-ServiceKey'
                 $bundle = ConvertFrom-ServiceKey -LiteralPath $ctx.ServiceKey
                 Step 'Import-Module -Force'
                 Import-Module -Name $ctx.Manifest -Force
+                $result.Exported = @((Get-Module CertIntegration).ExportedCmdlets.Keys)
+                $result.Contexts = @([System.Runtime.Loader.AssemblyLoadContext]::All | Where-Object { $_.Name -eq 'CertIntegration' }).Count
                 Step 'the earlier bundle -> PFX'
-                $pfx = Join-Path $ctx.Work 'reimport.pfx'
+                $pfx = Join-Path $ctx.Work 'reimport-force.pfx'
                 $result.Pfx = ($bundle | New-PfxFromPem -OutFile $pfx -Password (ConvertTo-SecureString $ctx.Password -AsPlainText -Force)).FullName
                 Step 'inspect the load contexts'
-                $result.Contexts = @([System.Runtime.Loader.AssemblyLoadContext]::All | Where-Object { $_.Name -eq 'CertIntegration' }).Count
                 $result.Used = @(Get-BouncyCastleOfCertIntegration)
             }
 
+            @($r.Exported | Sort-Object) | Should -Be $cmdlets -Because 'Import-Module -Force must leave the cmdlets of the manifest exported'
+            $r.Contexts | Should -Be 1
             $r.Error | Should -BeNullOrEmpty -Because "the child pwsh failed at step '$($r.Step)'"
             Get-OpenSslPfxCertificateCount $r.Pfx | Should -Be 2
-            $r.Contexts | Should -Be 1
             Assert-OwnBouncyCastle $r
+        }
+
+        It 'exports every cmdlet again after Remove-Module and Import-Module' {
+            $r = Invoke-FreshPwsh 'reimport-remove' {
+                Step 'Import-Module'
+                Import-Module -Name $ctx.Manifest
+                Step 'Remove-Module, Import-Module'
+                Remove-Module CertIntegration
+                Import-Module -Name $ctx.Manifest
+                $result.Exported = @((Get-Module CertIntegration).ExportedCmdlets.Keys)
+                Step 'service key -> PFX'
+                $result.Pfx = Invoke-RoundTrip 'reimport-remove'
+            }
+
+            @($r.Exported | Sort-Object) | Should -Be $cmdlets
+            $r.Error | Should -BeNullOrEmpty -Because "the child pwsh failed at step '$($r.Step)'"
+            Get-OpenSslPfxCertificateCount $r.Pfx | Should -Be 2
         }
     }
 }
