@@ -7,13 +7,13 @@
 # Not part of the test run.
 #   build/bench-import.sh                      # build, then 15 runs each
 #   CI_BENCH_RUNS=41 CI_BENCH_LOOP=1 build/bench-import.sh
-#   CI_BENCH_NO_BUILD=1 PWSH=/path/to/pwsh build/bench-import.sh
+#   CI_BENCH_NO_BUILD=1 build/bench-import.sh  # the module as it is in out/
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs="${CI_BENCH_RUNS:-15}"
-pwsh="${PWSH:-$(command -v pwsh || echo "$HOME/.dotnet/tools/pwsh")}"
+eval "$("$root/build/tools.sh" --print)"
+pwsh="$CERTINTEGRATION_PWSH"
 manifest="$root/out/CertIntegration/CertIntegration.psd1"
-[ -x "$pwsh" ] || { echo "pwsh not found (set PWSH)" >&2; exit 1; }
 
 if [ -z "${CI_BENCH_NO_BUILD:-}" ]; then
   "$root/build/build.sh" >/dev/null

@@ -62,11 +62,13 @@ Describe 'Dependency isolation (PowerShell 7)' -Skip:(-not ($isCore -and $haveOp
             $output
         }
 
+        # The fixtures' obj folders go to the temporary folder too, ending in '/': a trailing '\' can escape the closing
+        # quote when a path with spaces is quoted for dotnet on Windows.
         # Fixture (a): BouncyCastle.Cryptography 2.4.0 from the NuGet packages folder (NUGET_PACKAGES and NuGet.config
         # are honoured, because MSBuild is asked where the folder is).
         $fixtures = Join-Path $PSScriptRoot 'fixtures'
         $otherProject = Join-Path $fixtures 'OtherBouncyCastle/OtherBouncyCastle.csproj'
-        $otherObj = 'BaseIntermediateOutputPath=' + (Join-Path $script:work 'obj/OtherBouncyCastle') + [System.IO.Path]::DirectorySeparatorChar
+        $otherObj = 'BaseIntermediateOutputPath=' + (Join-Path $script:work 'obj/OtherBouncyCastle') + '/'
         $null = Invoke-Tool dotnet @('restore', $otherProject, '-nologo', '-v', 'quiet', "-p:$otherObj")
         $packageRoot = "$(Invoke-Tool dotnet @('msbuild', $otherProject, '-nologo', '-getProperty:NuGetPackageRoot', "-p:$otherObj"))".Trim()
         if (-not $packageRoot) {
@@ -80,7 +82,7 @@ Describe 'Dependency isolation (PowerShell 7)' -Skip:(-not ($isCore -and $haveOp
         # Fixture (b): an assembly named BouncyCastle.Cryptography, version 9.9.0.0, with none of BouncyCastle's types.
         $impostorProject = Join-Path $fixtures 'BouncyCastleImpostor/BouncyCastleImpostor.csproj'
         $impostorOut = Join-Path $script:work 'impostor'
-        $impostorObj = 'BaseIntermediateOutputPath=' + (Join-Path $script:work 'obj/BouncyCastleImpostor') + [System.IO.Path]::DirectorySeparatorChar
+        $impostorObj = 'BaseIntermediateOutputPath=' + (Join-Path $script:work 'obj/BouncyCastleImpostor') + '/'
         $null = Invoke-Tool dotnet @('build', $impostorProject, '-c', 'Release', '-nologo', '-v', 'quiet', '-o', $impostorOut, "-p:$impostorObj")
         $script:impostor = Join-Path $impostorOut 'BouncyCastle.Cryptography.dll'
         [System.Reflection.AssemblyName]::GetAssemblyName($script:impostor).Version | Should -Be ([version]'9.9.0.0')
@@ -232,7 +234,8 @@ $result | ConvertTo-Json -Depth 6 | Set-Content -LiteralPath $ctx.ResultPath -En
         }
 
         function Test-InModuleFolder([string] $Path) {
-            $Path -and [System.IO.Path]::GetFullPath($Path).StartsWith($script:moduleBase + [System.IO.Path]::DirectorySeparatorChar, [StringComparison]::Ordinal)
+            $comparison = if ($IsWindows) { [StringComparison]::OrdinalIgnoreCase } else { [StringComparison]::Ordinal }
+            $Path -and [System.IO.Path]::GetFullPath($Path).StartsWith($script:moduleBase + [System.IO.Path]::DirectorySeparatorChar, $comparison)
         }
 
         # The module's BouncyCastle: in the load context named CertIntegration, from the module's folder.
