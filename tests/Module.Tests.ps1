@@ -34,6 +34,27 @@ Describe 'The module manifest' {
         $module.ExportedCmdlets.Count | Should -BeGreaterThan 0
     }
 
+    It 'exports every cmdlet again after Import-Module -Force and after Remove-Module' {
+        # A fresh pwsh: this one has the module already, and load contexts cannot be undone in-process.
+        $pwsh = Get-Pwsh
+        $script = {
+            param($Manifest)
+            Import-Module $Manifest
+            Import-Module $Manifest -Force
+            'FORCE ' + (Get-Module CertIntegration).ExportedCmdlets.Count
+            Remove-Module CertIntegration
+            Import-Module $Manifest
+            'AGAIN ' + (Get-Module CertIntegration).ExportedCmdlets.Count
+            'HELP ' + @((Get-Help ConvertFrom-ServiceKey -Examples).examples.example).Count
+        }
+        $out = & $pwsh -NoProfile -NonInteractive -Command "& { $script } '$ModuleManifest'" 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
+        $expected = $module.ExportedCmdlets.Count
+        $out | Should -Contain "FORCE $expected"
+        $out | Should -Contain "AGAIN $expected"
+        ($out | Where-Object { "$_" -like 'HELP *' }) | Should -Not -Be 'HELP 1' -Because 'the help of a re-imported cmdlet still has its examples'
+    }
+
     It 'is read by Import-PowerShellDataFile, with a literal RootModule' {
         $data = Import-PowerShellDataFile -LiteralPath $ModuleManifest -ErrorAction Stop
         $data.RootModule | Should -BeOfType ([string])

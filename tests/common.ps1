@@ -162,3 +162,17 @@ function Get-CompletionText {
     param([Parameter(Mandatory)] [string] $Line)
     @((TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches | ForEach-Object CompletionText)
 }
+
+<#
+    The pwsh running these tests, for scenarios that need a fresh process (load contexts cannot be undone
+    in-process): the pwsh in $PSHOME (the process itself may be `dotnet` when pwsh runs as a dotnet tool), else pwsh
+    on PATH.
+#>
+function Get-Pwsh {
+    $candidate = @('pwsh', 'pwsh.exe') | ForEach-Object { [System.IO.Path]::Combine($PSHOME, $_) } |
+        Where-Object { Test-Path -LiteralPath $_ -PathType Leaf } | Select-Object -First 1
+    if (-not $candidate) {
+        $candidate = Get-Command pwsh -CommandType Application -ErrorAction Stop | Select-Object -First 1 -ExpandProperty Source
+    }
+    $candidate
+}

@@ -31,4 +31,16 @@ else {
     $inner = & $importModule -Name ([System.IO.Path]::Combine($PSScriptRoot, 'bin', 'netstandard2.0', 'CertIntegration.dll')) -PassThru -ErrorAction Stop
 }
 
-Export-ModuleMember -Cmdlet @($inner.ExportedCmdlets.Keys)
+# The cmdlets are exported from this module by adding them to its export table: after a Remove-Module or
+# Import-Module -Force, importing the same assembly again no longer puts its cmdlets into this module's scope,
+# so Export-ModuleMember alone would export none. Export-ModuleMember is the fallback where the engine lacks the
+# method.
+$addExportedCmdlet = [System.Management.Automation.PSModuleInfo].GetMethod('AddExportedCmdlet', [System.Reflection.BindingFlags]'Instance, NonPublic')
+if ($addExportedCmdlet) {
+    foreach ($cmdlet in $inner.ExportedCmdlets.Values) {
+        $null = $addExportedCmdlet.Invoke($ExecutionContext.SessionState.Module, @(, $cmdlet))
+    }
+}
+else {
+    Export-ModuleMember -Cmdlet @($inner.ExportedCmdlets.Keys)
+}

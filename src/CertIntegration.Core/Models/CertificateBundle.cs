@@ -10,7 +10,7 @@ namespace CertIntegration;
 /// This is the object the CertIntegration cmdlets pass to each other. The private key stays inside: it is never
 /// exposed as a property, printed or serialised; only Export-PrivateKey and New-PfxFromPem write it out.
 /// </summary>
-public sealed class CertificateBundle
+public class CertificateBundle
 {
     private readonly X509Certificate2[] _chain;
 

@@ -11,7 +11,7 @@ namespace CertIntegration.Commands;
 /// <para type="synopsis">Gets the certificate chain a TLS server presents, even when it is not trusted, as a bundle.</para>
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "ServerCertificateChain", DefaultParameterSetName = UriSet)]
-[OutputType(typeof(CertificateBundle))]
+[OutputType(typeof(ServerCertificateChain))]
 public sealed class GetServerCertificateChainCommand : CancellableCmdlet
 {
     private const string UriSet = "Uri";
@@ -131,16 +131,15 @@ public sealed class GetServerCertificateChainCommand : CancellableCmdlet
             rootAdded = true;
         }
 
-        var bundle = new CertificateBundle(chain, null) { Source = $"{host}:{port}" };
-        var output = new PSObject(bundle);
-        output.Properties.Add(new PSNoteProperty("HostName", host));
-        output.Properties.Add(new PSNoteProperty("Port", port));
-        output.Properties.Add(new PSNoteProperty("IsTrusted", obs.Validation?.Valid ?? false));
-        output.Properties.Add(new PSNoteProperty("ValidationErrors", obs.Validation?.Errors ?? new[] { "NotValidated" }));
-        output.Properties.Add(new PSNoteProperty("RootAddedFromLocalStore", rootAdded));
-        output.Properties.Add(new PSNoteProperty("ClientCertificateRequested", obs.ClientCertificateRequested));
-        output.Properties.Add(new PSNoteProperty("AcceptableIssuers", obs.AcceptableIssuers.ToArray()));
-        output.Properties.Add(new PSNoteProperty("TlsProtocol", obs.Protocol));
+        var output = new ServerCertificateChain(chain, host, port)
+        {
+            IsTrusted = obs.Validation?.Valid ?? false,
+            ValidationErrors = obs.Validation?.Errors ?? new[] { "NotValidated" },
+            RootAddedFromLocalStore = rootAdded,
+            ClientCertificateRequested = obs.ClientCertificateRequested,
+            AcceptableIssuers = obs.AcceptableIssuers.ToArray(),
+            TlsProtocol = obs.Protocol,
+        };
         if (obs.Validation is { Valid: false } v)
         {
             WriteVerbose($"{host}:{port}: the chain is not trusted here: {string.Join(" ", v.Errors)}");
