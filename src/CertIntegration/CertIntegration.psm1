@@ -4,15 +4,14 @@
 #    so another module's BouncyCastle or Newtonsoft.Json and ours never meet.
 #  Windows PowerShell 5.1: the netstandard2.0 build, whose dependencies resolve from its own folder.
 $ErrorActionPreference = 'Stop'
-$importModule = Get-Command -Name Import-Module -Module Microsoft.PowerShell.Core
 
 if ($PSEdition -eq 'Core') {
-    if (-not ('CertIntegration.Loader.ModuleLoadContext' -as [type])) {
-        $null = [System.Reflection.Assembly]::LoadFrom([System.IO.Path]::Combine($PSScriptRoot, 'bin', 'net8.0', 'CertIntegration.Loader.dll'))
-    }
+    # Module-qualified Import-Module (not Get-Command, which costs tens of milliseconds at the first call); LoadFrom
+    # returns the loader already loaded when the module is imported again.
+    $null = [System.Reflection.Assembly]::LoadFrom([System.IO.Path]::Combine($PSScriptRoot, 'bin', 'net8.0', 'CertIntegration.Loader.dll'))
 
     $assembly = [CertIntegration.Loader.ModuleLoadContext]::LoadModule([System.IO.Path]::Combine($PSScriptRoot, 'bin', 'net8.0', 'dependencies'))
-    $inner = & $importModule -Assembly $assembly -PassThru -ErrorAction Stop
+    $inner = Microsoft.PowerShell.Core\Import-Module -Assembly $assembly -PassThru -ErrorAction Stop
 
     # PowerShell resolves [TypeName] only in the default load context: full-name accelerators keep
     # [CertIntegration.CertificateBundle] (and the other public types) usable in scripts, and go with the module.
@@ -28,7 +27,7 @@ if ($PSEdition -eq 'Core') {
     }.GetNewClosure()
 }
 else {
-    $inner = & $importModule -Name ([System.IO.Path]::Combine($PSScriptRoot, 'bin', 'netstandard2.0', 'CertIntegration.dll')) -PassThru -ErrorAction Stop
+    $inner = Microsoft.PowerShell.Core\Import-Module -Name ([System.IO.Path]::Combine($PSScriptRoot, 'bin', 'netstandard2.0', 'CertIntegration.dll')) -PassThru -ErrorAction Stop
 }
 
 # The cmdlets are exported from this module by adding them to its export table: after a Remove-Module or
