@@ -353,7 +353,7 @@ internal static class ContainerReader
     private static IReadOnlyList<CertificateBundle> ReadServiceKey(string text, string source, string label, Action<string>? verbose)
     {
         var bundles = new List<CertificateBundle>();
-        foreach (JObject doc in ServiceKeyReader.ParseDocuments(text, $"Service key {label}"))
+        foreach (JObject doc in ServiceKeyFraming.ParseDocuments(text, $"Service key {label}"))
         {
             CertificateBundle bundle = ServiceKeyReader.Read(doc, $"Service key {label}", verbose);
             bundle.Source = source;
@@ -405,7 +405,7 @@ internal static class ContainerReader
             return x;
         }
 
-        x = ServiceKeyReader.ToX509(cert, label);
+        x = X509Conversion.ToX509(cert, label);
         cache[cert] = x;
         return x;
     }

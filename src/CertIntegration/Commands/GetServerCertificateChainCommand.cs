@@ -43,13 +43,26 @@ public sealed class GetServerCertificateChainCommand : CancellableCmdlet
     [ValidateRange(1, 3600)]
     public int TimeoutSec { get; set; } = 30;
 
+    /// <summary>An HTTP proxy (http://host:port) to reach the server through (HTTP CONNECT).</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Uri? Proxy { get; set; }
+
+    /// <summary>Basic credentials for -Proxy.</summary>
+    [Parameter]
+    [Credential]
+    [ValidateNotNull]
+    public PSCredential? ProxyCredential { get; set; }
+
     private ServerCertificateValidator _validator = new(null);
+    private ProxySettings? _proxy;
 
     protected override void BeginProcessing()
     {
         try
         {
             _validator = new ServerCertificateValidator(TestMtlsEndpointCommand.TrustedRoots(TrustedCertificate));
+            _proxy = ProxyInput.From(Proxy, ProxyCredential);
         }
         catch (CertIntegrationException ex)
         {
@@ -85,11 +98,17 @@ public sealed class GetServerCertificateChainCommand : CancellableCmdlet
 
     private void Fetch(string host, int port, object target)
     {
-        WriteVerbose($"Connecting to {host}:{port}.");
+        WriteVerbose($"Connecting to {host}:{port}" + (_proxy is null ? "." : $" through the proxy {_proxy.Display}."));
         HandshakeObservation obs;
         try
         {
-            obs = Await(TlsProbe.ObserveAsync(host, port, _validator, TimeoutSec, StopToken));
+            obs = Await(TlsProbe.ObserveAsync(host, port, _validator, TimeoutSec, StopToken, _proxy));
+        }
+        catch (CertIntegrationException ex)
+        {
+            // The proxy refused the tunnel (ProxyRefused, ProxyAuthenticationRequired).
+            WriteFailure(ex, target);
+            return;
         }
         catch (SocketException ex)
         {
