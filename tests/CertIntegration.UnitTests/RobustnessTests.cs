@@ -126,4 +126,139 @@ public class RobustnessTests
         Assert.Contains("RSA public key is empty", e.Message);
         Assert.Contains(chain[at].SubjectDN.ToString(), e.Message);
     }
+
+    // ------------------------------------------------------------------ 2. iteration counts as huge INTEGERs
+
+    [Theory]
+    [InlineData(40_000, false)]
+    [InlineData(40_000, true)]
+    [InlineData(160_000, false)]
+    public void HugeIterationCountsAreRefusedFastWithAShortMessage(int bytes, bool negative)
+    {
+        BigInteger n = BigInteger.One.ShiftLeft(8 * bytes).Subtract(BigInteger.One);
+        n = negative ? n.Negate() : n;
+        var sw = Stopwatch.StartNew();
+        var e = Assert.Throws<CertIntegrationException>(() => KdfGuard.CheckCount(n, "'x.pfx' (the MAC)"));
+        Assert.True(sw.ElapsedMilliseconds < 200, $"took {sw.ElapsedMilliseconds} ms");
+        Assert.Equal(ErrorIds.LimitExceeded, e.ErrorId);
+        Assert.True(e.Message.Length < 300, $"{e.Message.Length} characters");
+        Assert.Contains($"{8 * bytes}", e.Message);
+    }
+
+    [Fact]
+    public void HugeIterationCountInAnEncryptedKeyOrPfxMacIsRefusedFast()
+    {
+        BigInteger huge = BigInteger.One.ShiftLeft(8 * 40_000);
+        CertIntegrationException e = Fails(Ascii(Pem("ENCRYPTED PRIVATE KEY", new EncryptedPrivateKeyInfo(KdfGuardTests.Pbes2(huge), new byte[32]).GetEncoded())));
+        Assert.Equal(ErrorIds.LimitExceeded, e.ErrorId);
+        Assert.True(e.Message.Length < 300, e.Message);
+
+        byte[] pfx = Pkcs12Writer.Build(new[] { Pki.Leaf.Certificate }, new PrivateKeyMaterial(Pki.Leaf.Keys.Private), Password.ToCharArray(), PfxEncryption.Aes256Sha256, "t");
+        var parsed = Pfx.GetInstance(Asn1Object.FromByteArray(pfx));
+        var mac = MacData.GetInstance(new DerSequence(parsed.MacData.Mac, new DerOctetString(parsed.MacData.GetSalt()), new DerInteger(huge)));
+        e = Fails(new Pfx(parsed.AuthSafe, mac).GetEncoded());
+        Assert.Equal(ErrorIds.LimitExceeded, e.ErrorId);
+        Assert.True(e.Message.Length < 300, e.Message);
+    }
+
+    // ------------------------------------------------------------------ 3. one key-derivation budget per input
+
+    private static string CostlyKeyPem(AlgorithmIdentifier alg) => Pem("ENCRYPTED PRIVATE KEY", new EncryptedPrivateKeyInfo(alg, new byte[48]).GetEncoded());
+
+    /// <summary>Encrypts with a BouncyCastle PBE algorithm (PBES1, PBES2 with PBKDF2, PKCS#12 PBE), password as UTF-8.</summary>
+    private static byte[] Encrypt(AlgorithmIdentifier alg, byte[] plain)
+    {
+        var cipher = (IBufferedCipher)PbeUtilities.CreateEngine(alg);
+        cipher.Init(true, PbeUtilities.GenerateCipherParameters(alg, Password.ToCharArray()));
+        return cipher.DoFinal(plain);
+    }
+
+    private static byte[] LeafKeyInfo => PrivateKeyInfoFactory.CreatePrivateKeyInfo(Pki.Leaf.Keys.Private).GetEncoded();
+
+    internal static BcContentInfo DataSafe(IEnumerable<SafeBag> bags) => new(PkcsObjectIdentifiers.Data, new DerOctetString(new DerSequence(bags.ToArray()).GetEncoded()));
+
+    private static BcContentInfo EncryptedSafe(IEnumerable<SafeBag> bags)
+    {
+        var alg = new AlgorithmIdentifier(PkcsObjectIdentifiers.PbeWithShaAnd3KeyTripleDesCbc, new Pkcs12PbeParams(Salt, 2048));
+        return new BcContentInfo(PkcsObjectIdentifiers.EncryptedData,
+            new EncryptedData(PkcsObjectIdentifiers.Data, alg, new BerOctetString(Encrypt(alg, new DerSequence(bags.ToArray()).GetEncoded()))));
+    }
+
+    internal static byte[] PfxOf(params BcContentInfo[] safes) =>
+        new Pfx(new BcContentInfo(PkcsObjectIdentifiers.Data, new DerOctetString(new AuthenticatedSafe(safes).GetEncoded())), null).GetEncoded();
+
+    internal static SafeBag CertBagOf(BcX509 cert) =>
+        new(PkcsObjectIdentifiers.CertBag, new CertBag(PkcsObjectIdentifiers.X509Certificate, new DerOctetString(cert.GetEncoded())));
+
+    [Theory]
+    [InlineData(5)]
+    [InlineData(100)]
+    public void PemKeysThatTogetherDeclareTooMuchWorkFailBeforeAnyIsDecrypted(int keys)
+    {
+        string text = Pki.Leaf.CertificatePem + string.Concat(Enumerable.Repeat(CostlyKeyPem(KdfGuardTests.Pbes2(BigInteger.ValueOf(1_000_000))), keys));
+        CertIntegrationException e = Fails(Ascii(text), seconds: 1);
+        Assert.Equal(ErrorIds.LimitExceeded, e.ErrorId);
+        Assert.True(e.Message.Length < 300, e.Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void PkcsTwelveKeyBagsThatTogetherDeclareTooMuchWorkFailBeforeAnyIsDecrypted(bool insideAnEncryptedSafe)
+    {
+        var bags = Enumerable.Range(0, 40)
+            .Select(_ => new SafeBag(PkcsObjectIdentifiers.Pkcs8ShroudedKeyBag, new EncryptedPrivateKeyInfo(KdfGuardTests.Pbes2(BigInteger.ValueOf(1_000_000)), new byte[48])))
+            .Prepend(CertBagOf(Pki.Leaf.Certificate));
+        byte[] pfx = PfxOf(insideAnEncryptedSafe ? EncryptedSafe(bags) : DataSafe(bags));
+        Assert.Equal(ErrorIds.LimitExceeded, Fails(pfx, seconds: 1).ErrorId);
+    }
+
+    [Fact]
+    public void TheBudgetHoldsFourKeysAtTheHighestCountAndNoMore()
+    {
+        var budget = new KdfBudget("'t'");
+        for (int i = 0; i < 4; i++)
+        {
+            budget.Commit(KdfGuard.Check(KdfGuardTests.Pbes2(BigInteger.ValueOf(Limits.MaxKdfIterations)), "t"));
+        }
+
+        var e = Assert.Throws<CertIntegrationException>(() => budget.Commit(1));
+        Assert.Equal(ErrorIds.LimitExceeded, e.ErrorId);
+        Assert.StartsWith("'t': ", e.Message, StringComparison.Ordinal);
+        Assert.True(e.Message.Length < 300, e.Message);
+    }
+
+    [Fact]
+    public void LegitimateCountsPassTheBudget()
+    {
+        // A PFX at 10,000 iterations in its MAC, certificate safe and key.
+        var chain = new[] { Pki.Leaf.Certificate, Pki.Intermediate.Certificate, Pki.Root.Certificate };
+        byte[] pfx = Pkcs12Writer.Build(chain, new PrivateKeyMaterial(Pki.Leaf.Keys.Private), Password.ToCharArray(), PfxEncryption.Aes256Sha256, "t", iterations: 10_000);
+        var (error, bundles, _) = Read(pfx);
+        Assert.Null(error);
+        Assert.True(Assert.Single(bundles!).HasPrivateKey);
+
+        // An encrypted PKCS#8 key at 600,000 PBKDF2-HMAC-SHA256 iterations, beside its chain.
+        AlgorithmIdentifier alg = KdfGuardTests.Pbes2(BigInteger.ValueOf(600_000));
+        string key = Pem("ENCRYPTED PRIVATE KEY", new EncryptedPrivateKeyInfo(alg, Encrypt(alg, LeafKeyInfo)).GetEncoded());
+        (error, bundles, _) = Read(Ascii(Pki.ChainPem() + key));
+        Assert.Null(error);
+        Assert.True(Assert.Single(bundles!).HasPrivateKey);
+    }
+
+    // ------------------------------------------------------------------ 4. PBES1 with MD2
+
+    [Fact]
+    public void Pbes1WithMd2IsWeighedByItsCost()
+    {
+        var costly = new AlgorithmIdentifier(PkcsObjectIdentifiers.PbeWithMD2AndDesCbc, new PbeParameter(Salt, 1_000_000));
+        Assert.Equal(ErrorIds.LimitExceeded, Fails(Ascii(Pki.Leaf.CertificatePem + CostlyKeyPem(costly)), seconds: 1).ErrorId);
+
+        // At an ordinary count it is still read.
+        var ordinary = new AlgorithmIdentifier(PkcsObjectIdentifiers.PbeWithMD2AndDesCbc, new PbeParameter(Salt, 2048));
+        string key = Pem("ENCRYPTED PRIVATE KEY", new EncryptedPrivateKeyInfo(ordinary, Encrypt(ordinary, LeafKeyInfo)).GetEncoded());
+        var (error, bundles, _) = Read(Ascii(Pki.Leaf.CertificatePem + key));
+        Assert.Null(error);
+        Assert.True(Assert.Single(bundles!).HasPrivateKey);
+    }
 }

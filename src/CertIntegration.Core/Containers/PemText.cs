@@ -123,6 +123,7 @@ internal static class PemText
         int LineNo(int index) => byOrigin ? normalized[index].Origin : index + 1;
         int blocks = 0;
         int i = 0;
+        var found = new List<(string BlockText, string Label, int Line)>();
         while (i < lines.Length)
         {
             string line = lines[i];
@@ -176,12 +177,57 @@ internal static class PemText
                     $"{source} holds more than {Limits.MaxPemBlocks} PEM blocks; the rest was not read.");
             }
 
-            string blockText = string.Join("\n", lines, i, end - i + 1) + "\n";
-            ReadBlock(blockText, label, beginLine, source, password, result, keyLeftOut);
+            found.Add((string.Join("\n", lines, i, end - i + 1) + "\n", label, beginLine));
             i = end + 1;
         }
 
+        CommitKdfWork(found, source);
+        foreach ((string blockText, string label, int beginLine) in found)
+        {
+            ReadBlock(blockText, label, beginLine, source, password, result, keyLeftOut);
+        }
+
         return result;
+    }
+
+    /// <summary>
+    /// Adds up what every encrypted PKCS#8 block will cost to decrypt, before the first is decrypted, so that a text
+    /// of many keys at high iteration counts fails at once. Blocks that cannot be decoded are named when they are read.
+    /// (Legacy "Proc-Type: 4,ENCRYPTED" keys derive with one MD5 pass and cost nothing worth counting.)
+    /// </summary>
+    private static void CommitKdfWork(List<(string BlockText, string Label, int Line)> blocks, string source)
+    {
+        var budget = new KdfBudget(source);
+        foreach ((string blockText, string label, _) in blocks)
+        {
+            if (label != "ENCRYPTED PRIVATE KEY")
+            {
+                continue;
+            }
+
+            long cost;
+            try
+            {
+                using var reader = new BcPemReader(new StringReader(blockText));
+                BcPemObject? pem = reader.ReadPemObject();
+                if (pem is null)
+                {
+                    continue;
+                }
+
+                cost = KdfGuard.Check(EncryptedPrivateKeyInfo.GetInstance(Asn1Guard.Parse(pem.Content, source)).EncryptionAlgorithm, source);
+            }
+            catch (CertIntegrationException ex) when (ex.ErrorId != ErrorIds.LimitExceeded)
+            {
+                continue;
+            }
+            catch (Exception ex) when (ex is IOException or FormatException or ArgumentException or InvalidCastException)
+            {
+                continue;
+            }
+
+            budget.Commit(cost);
+        }
     }
 
     private static void CheckArmour(Match m, string line, int lineNo, string source)
