@@ -261,4 +261,74 @@ public class RobustnessTests
         Assert.Null(error);
         Assert.True(Assert.Single(bundles!).HasPrivateKey);
     }
+
+    // ------------------------------------------------------------------ 5. scrypt
+
+    /// <summary>PBES2 with scrypt and AES-256-CBC, as RFC 7914 section 7 and `openssl pkcs8 -scrypt` write it.</summary>
+    private static EncryptedPrivateKeyInfo ScryptEncrypted(byte[] keyInfo, string password, int n = 16384, int r = 8, int p = 1)
+    {
+        byte[] salt = Enumerable.Range(1, 16).Select(i => (byte)i).ToArray();
+        byte[] iv = Enumerable.Range(100, 16).Select(i => (byte)i).ToArray();
+        byte[] key = SCrypt.Generate(System.Text.Encoding.UTF8.GetBytes(password), salt, n, r, p, 32);
+        IBufferedCipher cipher = CipherUtilities.GetCipher("AES/CBC/PKCS7Padding");
+        cipher.Init(true, new ParametersWithIV(new KeyParameter(key), iv));
+        var alg = new AlgorithmIdentifier(PkcsObjectIdentifiers.IdPbeS2, new DerSequence(
+            new AlgorithmIdentifier(MiscObjectIdentifiers.id_scrypt, new DerSequence(new DerOctetString(salt), DerInteger.ValueOf(n), DerInteger.ValueOf(r), DerInteger.ValueOf(p))),
+            new AlgorithmIdentifier(NistObjectIdentifiers.IdAes256Cbc, new DerOctetString(iv))));
+        return new EncryptedPrivateKeyInfo(alg, cipher.DoFinal(keyInfo));
+    }
+
+    [Theory]
+    [InlineData("pw")]
+    [InlineData("pässwört")]
+    public void ScryptEncryptedKeysAreRead(string password)
+    {
+        string key = Pem("ENCRYPTED PRIVATE KEY", ScryptEncrypted(LeafKeyInfo, password).GetEncoded());
+        var (error, bundles, _) = Read(Ascii(Pki.ChainPem()).Concat(System.Text.Encoding.UTF8.GetBytes(key)).ToArray(), password);
+        Assert.Null(error);
+        Assert.True(Assert.Single(bundles!).HasPrivateKey);
+
+        Assert.Equal(ErrorIds.PrivateKeyPasswordIncorrect, Fails(Ascii(Pki.ChainPem() + key), password: "wrong").ErrorId);
+
+        var bag = new SafeBag(PkcsObjectIdentifiers.Pkcs8ShroudedKeyBag, ScryptEncrypted(LeafKeyInfo, password));
+        (error, bundles, _) = Read(PfxOf(DataSafe(new[] { CertBagOf(Pki.Leaf.Certificate), bag })), password);
+        Assert.Null(error);
+        Assert.True(Assert.Single(bundles!).HasPrivateKey);
+    }
+
+    [SkippableFact]
+    public void ScryptKeyWrittenByOpenSslIsRead()
+    {
+        Skip.IfNot(Tools.Exists("openssl"), "openssl is not installed");
+        using var tmp = new TempDir();
+        string plain = tmp.Write("key.pem", Pki.Leaf.KeyPemPkcs8);
+        ToolResult r = Tools.OpenSsl("pkcs8", "-topk8", "-scrypt", "-in", plain, "-passout", "pass:" + Password, "-out", tmp.File("enc.pem"));
+        Assert.True(r.ExitCode == 0, r.All);
+        Assert.Contains("ENCRYPTED PRIVATE KEY", File.ReadAllText(tmp.File("enc.pem")));
+        var (error, bundles, _) = Read(Ascii(Pki.ChainPem() + File.ReadAllText(tmp.File("enc.pem"))));
+        Assert.Null(error);
+        Assert.True(Assert.Single(bundles!).HasPrivateKey);
+    }
+
+    [Theory]
+    [InlineData(1 << 14, 8, 1, false)] // openssl's default, 16 MiB
+    [InlineData(1 << 17, 8, 1, false)] // 128 MiB
+    [InlineData(1 << 18, 8, 1, true)] // just over 256 MiB
+    [InlineData(1 << 20, 8, 1, true)] // 1 GiB
+    [InlineData(2, 1, 1 << 22, true)] // memory through p
+    [InlineData(1 << 10, 1 << 20, 1, true)] // memory through r
+    public void ScryptMemoryIsBounded(int n, int r, int p, bool refused)
+    {
+        var alg = new AlgorithmIdentifier(PkcsObjectIdentifiers.IdPbeS2, new DerSequence(
+            new AlgorithmIdentifier(MiscObjectIdentifiers.id_scrypt, new DerSequence(new DerOctetString(Salt), DerInteger.ValueOf(n), DerInteger.ValueOf(r), DerInteger.ValueOf(p))),
+            new AlgorithmIdentifier(NistObjectIdentifiers.IdAes256Cbc, new DerOctetString(new byte[16]))));
+        if (refused)
+        {
+            Assert.Equal(ErrorIds.LimitExceeded, Assert.Throws<CertIntegrationException>(() => KdfGuard.Check(alg, "t")).ErrorId);
+        }
+        else
+        {
+            Assert.Equal((long)n * r * p / 2, KdfGuard.Check(alg, "t"));
+        }
+    }
 }

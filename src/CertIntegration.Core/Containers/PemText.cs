@@ -331,7 +331,9 @@ internal static class PemText
                 char[] schemePassword = PbePassword.For(epki.EncryptionAlgorithm.Algorithm, pw.Chars);
                 try
                 {
-                    key = PrivateKeyFactory.DecryptKey(schemePassword, epki);
+                    key = ScryptPbes2.Uses(epki.EncryptionAlgorithm)
+                        ? PrivateKeyFactory.CreateKey(DecryptScrypt(epki, pw.Chars, source, label))
+                        : PrivateKeyFactory.DecryptKey(schemePassword, epki);
                 }
                 catch (Exception ex) when (ex is InvalidCipherTextException or IOException or ArgumentException or InvalidCastException or InvalidOperationException)
                 {
@@ -384,6 +386,24 @@ internal static class PemText
         {
             throw new CertIntegrationException(ErrorIds.PrivateKeyMalformed, FailureKind.InvalidData,
                 $"{Where(source, lineNo)}: the '{label}' block is not a valid private key ({ex.GetType().Name}).", ex);
+        }
+    }
+
+    private static PrivateKeyInfo DecryptScrypt(EncryptedPrivateKeyInfo epki, char[] password, string source, string label)
+    {
+        byte[] plain = ScryptPbes2.Decrypt(epki.EncryptionAlgorithm, epki.GetEncryptedData(), password, source);
+        try
+        {
+            Asn1Guard.Check(plain, source);
+            return PrivateKeyInfo.GetInstance(Asn1Object.FromByteArray(plain));
+        }
+        catch (CertIntegrationException ex) when (ex.ErrorId == ErrorIds.ContainerCorrupt)
+        {
+            throw PasswordIncorrect(source, label, ex); // the padding happened to fit; the rest is noise
+        }
+        finally
+        {
+            Array.Clear(plain, 0, plain.Length);
         }
     }
 

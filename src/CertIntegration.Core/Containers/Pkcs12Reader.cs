@@ -394,6 +394,11 @@ internal sealed class Pkcs12Reader
 
     private byte[] Decrypt(AlgorithmIdentifier alg, byte[] data, PasswordVariant v)
     {
+        if (ScryptPbes2.Uses(alg))
+        {
+            return ScryptPbes2.Decrypt(alg, data, v.Chars, _source);
+        }
+
         object? engine;
         try
         {
