@@ -331,4 +331,21 @@ public class RobustnessTests
             Assert.Equal((long)n * r * p / 2, KdfGuard.Check(alg, "t"));
         }
     }
+
+    // ------------------------------------------------------------------ 6. keys of no certificate
+
+    [Fact]
+    public void KeysOfNoCertificateAreLeftOutWithAWarningAndTheCertificateComesBack()
+    {
+        var warnings = new List<string>();
+        string text = Pki.Leaf.CertificatePem + Pki.Server.KeyPemPkcs8 + Pki.Root.KeyPemTraditional;
+        var (error, bundles, _) = Read(Ascii(text), password: null, warnings);
+        Assert.Null(error);
+        CertificateBundle b = Assert.Single(bundles!);
+        Assert.False(b.HasPrivateKey);
+        Assert.Equal(Pki.Leaf.Thumbprint, b.Thumbprint, ignoreCase: true);
+        string w = Assert.Single(warnings);
+        Assert.Contains("2 private key(s) that belong to none of its certificates", w);
+        Assert.Contains(ErrorIds.KeyCertificateMismatch, w);
+    }
 }
