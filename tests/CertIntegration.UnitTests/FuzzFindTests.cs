@@ -68,4 +68,15 @@ public class FuzzFindTests
         Assert.False(b.HasPrivateKey);
         Assert.Contains(warnings, w => w.Contains("3 private key(s) that belong to none of its certificates", StringComparison.Ordinal) && w.Contains(ErrorIds.KeyCertificateMismatch, StringComparison.Ordinal));
     }
+
+    [SkippableFact]
+    public void CertificateWithTheYearZeroSaysItsDateCannotBeRead()
+    {
+        // BoringSSL's pss_*.pem test certificates are valid from the year 0000, which .NET and BouncyCastle cannot hold.
+        Skip.If(Repo.Corpora is null, "../shared/corpora is absent");
+        ContainerCorpusTests.Outcome o = ContainerCorpusTests.Read(Repo.Corpora!, "boringssl/x509/test/pss_sha256.pem", null);
+        Assert.Equal(ErrorIds.CertificateMalformed, o.ErrorId);
+        Assert.Contains("not a valid GeneralizedTime", o.Error!.Message);
+        Assert.DoesNotContain("corrupted stream", o.Error.Message);
+    }
 }

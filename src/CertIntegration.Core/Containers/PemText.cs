@@ -303,8 +303,27 @@ internal static class PemText
         catch (Exception ex) when (ex is not CertIntegrationException)
         {
             throw new CertIntegrationException(ErrorIds.CertificateMalformed, FailureKind.InvalidData,
-                $"{Where(source, lineNo)}: the '{label}' block is not a valid X.509 certificate ({ex.GetType().Name}: {ex.Message}).", ex);
+                $"{Where(source, lineNo)}: the '{label}' block is not a valid X.509 certificate ({UnreadableTime(ex) ?? $"{ex.GetType().Name}: {ex.Message}"}).", ex);
         }
+    }
+
+    /// <summary>
+    /// What to say when a date inside the certificate cannot be read (BouncyCastle only reports "corrupted stream
+    /// detected"): the year 0000 of some test certificates, or digits that are no date. Null for other damage.
+    /// </summary>
+    private static string? UnreadableTime(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            Type? thrower = e.TargetSite?.DeclaringType;
+            if (thrower == typeof(Asn1GeneralizedTime) || thrower == typeof(Asn1UtcTime))
+            {
+                return $"one of its dates, such as the validity period, is not a valid {(thrower == typeof(Asn1UtcTime) ? "UTCTime" : "GeneralizedTime")}: " +
+                    "a year outside 0001 to 9999 or digits that are no date";
+            }
+        }
+
+        return null;
     }
 
     private static PrivateKeyMaterial ReadKey(string blockText, BcPemObject pem, string label, string source, int lineNo, Func<PasswordChars?>? password)
