@@ -26,11 +26,22 @@ internal static class UriText
     }
 
     /// <summary>
-    /// "host:8443/path" and "host/path" as https:// URLs; text with a scheme, and relative paths ("/http/x"), as given.
+    /// Text without a scheme that names a host ("host.example:8443/path", "127.0.0.1/x", "localhost:8443", or
+    /// anything when there is no base URL to resolve against) as an https:// URL; text with a scheme, and relative
+    /// paths ("/http/x", and "http/x" when <paramref name="hasBase"/>), as given.
     /// </summary>
-    public static string WithDefaultScheme(string text)
+    public static string WithDefaultScheme(string text, bool hasBase = false)
     {
         string t = text.Trim();
-        return t.Length == 0 || t.StartsWith("/", StringComparison.Ordinal) || t.IndexOf("://", StringComparison.Ordinal) >= 0 ? t : "https://" + t;
+        if (t.Length == 0 || t.StartsWith("/", StringComparison.Ordinal) || t.IndexOf("://", StringComparison.Ordinal) >= 0)
+        {
+            return t;
+        }
+
+        int end = t.IndexOfAny(new[] { '/', '?', '#' });
+        string first = end < 0 ? t : t.Substring(0, end);
+        bool looksLikeHost = first.IndexOf('.') >= 0 || first.IndexOf(':') >= 0 || first.StartsWith("[", StringComparison.Ordinal)
+            || string.Equals(first, "localhost", StringComparison.OrdinalIgnoreCase);
+        return looksLikeHost || !hasBase ? "https://" + t : t;
     }
 }

@@ -391,7 +391,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
         }
 
         // "host:8443/path" is an https URL (without this, "host" would be read as the URL's scheme).
-        text = UriText.WithDefaultScheme(text!);
+        text = UriText.WithDefaultScheme(text!, hasBase: baseUrl is not null);
         if (!System.Uri.TryCreate(text, UriKind.RelativeOrAbsolute, out result))
         {
             throw new CertIntegrationException(ErrorIds.UriInvalid, FailureKind.InvalidArgument, $"'{UriText.Redact(text)}' is not a valid URL.");
