@@ -82,7 +82,7 @@ internal static class ContainerReader
         {
             verbose?.Invoke($"{label}: Java keystore (JKS).");
             using PasswordChars? pw = PasswordChars.From(password);
-            return ToBundles(JksReader.Read(bytes, label, pw?.Chars, verbose), source, label, verbose, warning);
+            return ToBundles(JksReader.Read(bytes, label, pw?.Chars, verbose, warning), source, label, verbose, warning);
         }
 
         if (JksReader.IsJceks(bytes))
@@ -396,7 +396,8 @@ internal static class ContainerReader
         foreach (ChainBuilder.Chain chain in chains)
         {
             var list = chain.Certificates.Select(c => ToX509(c, cache, label)).ToList();
-            bundles.Add(new CertificateBundle(list, chain.Key) { Source = source });
+            contents.Aliases.TryGetValue(Convert.ToBase64String(chain.Leaf.GetEncoded()), out string? alias);
+            bundles.Add(new CertificateBundle(list, chain.Key) { Source = source, Alias = alias });
         }
 
         verbose?.Invoke($"{label} ({contents.Format}): {contents.Certificates.Count} certificate(s), {contents.Keys.Count} private key(s), {bundles.Count} bundle(s).");

@@ -31,6 +31,7 @@ internal sealed class Pkcs12Reader
     private readonly string _source;
     private readonly Action<string>? _verbose;
     private readonly List<BcX509> _certs = new();
+    private readonly List<KeyValuePair<BcX509, string>> _names = new();
     private readonly List<PrivateKeyMaterial> _keys = new();
     private readonly KdfBudget _budget;
     private int _bags;
@@ -54,7 +55,13 @@ internal sealed class Pkcs12Reader
     {
         var reader = new Pkcs12Reader(source, verbose);
         reader.ReadPfx(obj, password);
-        return new ContainerContents("PKCS#12", reader._certs, reader._keys);
+        var contents = new ContainerContents("PKCS#12", reader._certs, reader._keys);
+        foreach (KeyValuePair<BcX509, string> n in reader._names)
+        {
+            contents.Name(n.Key, n.Value);
+        }
+
+        return contents;
     }
 
     private void ReadPfx(Asn1Object obj, char[]? password)
@@ -260,7 +267,12 @@ internal sealed class Pkcs12Reader
 
                     byte[] der = Asn1OctetString.GetInstance(cb.CertValue).GetOctets();
                     Asn1Guard.Check(der, _source);
-                    _certs.Add(PemText.ParseCertificate(der, _source, 0, "PKCS#12 certificate bag"));
+                    BcX509 parsed = PemText.ParseCertificate(der, _source, 0, "PKCS#12 certificate bag");
+                    _certs.Add(parsed);
+                    if (FriendlyName(bag) is { } friendly)
+                    {
+                        _names.Add(new KeyValuePair<BcX509, string>(parsed, friendly));
+                    }
                 }
                 else if (id.Equals(PkcsObjectIdentifiers.KeyBag))
                 {
@@ -538,6 +550,28 @@ internal sealed class Pkcs12Reader
 
         public bool WrongZero { get; }
     }
+
+    /// <summary>The bag's friendlyName attribute (PKCS#9 BMPString), at most 256 characters; null when absent or malformed.</summary>
+    private static string? FriendlyName(SafeBag bag)
+    {
+        if (bag.BagAttributes is not { } attributes)
+        {
+            return null;
+        }
+
+        foreach (Asn1Encodable item in attributes)
+        {
+            if (Org.BouncyCastle.Asn1.Pkcs.AttributePkcs.GetInstance(item) is { } a
+                && a.AttrType.Equals(PkcsObjectIdentifiers.Pkcs9AtFriendlyName)
+                && a.AttrValues.Count > 0 && a.AttrValues[0] is IAsn1String text)
+            {
+                string name = text.GetString();
+                return name.Length == 0 ? null : name.Length > 256 ? name.Substring(0, 256) : name;
+            }
+        }
+
+        return null;
+    }
 }
 
 /// <summary>Certificates and keys found in one container, before they are grouped into bundles.</summary>
@@ -555,4 +589,22 @@ internal sealed class ContainerContents
     public List<BcX509> Certificates { get; }
 
     public List<PrivateKeyMaterial> Keys { get; }
+
+    /// <summary>
+    /// The names the container gives its certificates (JKS aliases, PKCS#12 friendlyName), by the certificate's
+    /// DER in Base64; a bundle takes the name of its leaf as <see cref="CertificateBundle.Alias"/>.
+    /// </summary>
+    public Dictionary<string, string> Aliases { get; } = new(StringComparer.Ordinal);
+
+    public void Name(BcX509 certificate, string? alias)
+    {
+        if (!string.IsNullOrEmpty(alias))
+        {
+            string key = Convert.ToBase64String(certificate.GetEncoded());
+            if (!Aliases.ContainsKey(key))
+            {
+                Aliases[key] = alias!;
+            }
+        }
+    }
 }
