@@ -24,6 +24,7 @@
         'Export-PrivateKey'
         'Test-MtlsEndpoint'
         'Get-ServerCertificateChain'
+        'ConvertTo-X509Certificate'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

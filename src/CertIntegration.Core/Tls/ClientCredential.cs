@@ -7,9 +7,6 @@ using System.Security;
 using System.Net.Security;
 #endif
 using System.Security.Cryptography.X509Certificates;
-using Org.BouncyCastle.Asn1.Pkcs;
-using Org.BouncyCastle.Pkcs;
-using BcCertificate = Org.BouncyCastle.X509.X509Certificate;
 
 namespace CertIntegration.Core.Tls;
 
@@ -197,25 +194,8 @@ internal sealed class ClientCredential : IDisposable
                 $"The bundle '{bundle.Subject}' has no private key, so it cannot authenticate a client. Read the certificate together with its key (a service key, a PFX, or PEM with the key).");
         }
 
-        X509Certificate2[] chain = bundle.Chain;
-        var bcChain = chain.Select(c => new BcCertificate(c.RawData)).ToList();
-        char[] password = Guid.NewGuid().ToString("N").ToCharArray();
-        try
-        {
-#if NET8_0_OR_GREATER
-            const PfxEncryption encryption = PfxEncryption.Aes256Sha256;
-#else
-            // Windows PowerShell: the Windows PFX importer of older systems reads only 3DES; this file never leaves memory.
-            const PfxEncryption encryption = PfxEncryption.TripleDesSha1;
-#endif
-            byte[] pfx = Pkcs12Writer.Build(bcChain, bundle.Key, password, encryption, "CertIntegration probe");
-            X509Certificate2 leaf = LoadLeaf(pfx, new string(password), chain[0].Thumbprint);
-            return new ClientCredential(leaf, chain.Skip(1).ToArray(), ownsLeaf: true, baseUrl: bundle.Url);
-        }
-        finally
-        {
-            Array.Clear(password, 0, password.Length);
-        }
+        X509Certificate2 leaf = CertificateWithKey.Load(bundle, CertificateWithKey.SslStreamFlags(), "CertIntegration probe");
+        return new ClientCredential(leaf, bundle.Chain.Skip(1).ToArray(), ownsLeaf: true, baseUrl: bundle.Url);
     }
 
     /// <summary>
@@ -235,46 +215,6 @@ internal sealed class ClientCredential : IDisposable
         }
 
         return FromBundle(withKey);
-    }
-
-    private static X509Certificate2 LoadLeaf(byte[] pfx, string password, string thumbprint)
-    {
-        X509KeyStorageFlags flags;
-        if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
-        {
-            // SChannel cannot use ephemeral keys for client authentication. Without PersistKeySet the key container
-            // is deleted again when the certificate is disposed.
-            flags = X509KeyStorageFlags.UserKeySet;
-        }
-        else if (RuntimeInformation.IsOSPlatform(OSPlatform.OSX))
-        {
-            flags = X509KeyStorageFlags.DefaultKeySet;
-        }
-        else
-        {
-#if NET8_0_OR_GREATER
-            flags = X509KeyStorageFlags.EphemeralKeySet;
-#else
-            flags = X509KeyStorageFlags.DefaultKeySet;
-#endif
-        }
-
-        var collection = new X509Certificate2Collection();
-        collection.Import(pfx, password, flags);
-        X509Certificate2? leaf = null;
-        foreach (X509Certificate2 c in collection)
-        {
-            if (leaf is null && c.HasPrivateKey && string.Equals(c.Thumbprint, thumbprint, StringComparison.OrdinalIgnoreCase))
-            {
-                leaf = c;
-            }
-            else
-            {
-                c.Dispose();
-            }
-        }
-
-        return leaf ?? throw new CertIntegrationException(ErrorIds.CertificateInputInvalid, FailureKind.InvalidData, "The client certificate could not be loaded with its private key.");
     }
 
     /// <summary>For a store certificate: the intermediates this machine can find (stores, offline).</summary>
