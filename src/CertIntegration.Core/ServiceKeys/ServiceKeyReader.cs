@@ -341,7 +341,7 @@ internal static class ServiceKeyReader
         catch (System.Security.Cryptography.CryptographicException ex)
         {
             throw new CertIntegrationException(ErrorIds.CertificateMalformed, FailureKind.InvalidData,
-                $"{label}: the certificate '{cert.SubjectDN}' could not be loaded by .NET ({ex.Message}).", ex);
+                $"{label}: the certificate '{cert.SubjectDN}' could not be loaded by .NET ({Messages.Clause(ex.Message)}).", ex);
         }
     }
 
@@ -413,5 +413,5 @@ internal static class ServiceKeyReader
     }
 
     private static CertIntegrationException NotJson(string source, string why) =>
-        new(ErrorIds.ServiceKeyNotJson, FailureKind.InvalidData, $"{source} is not a JSON service key: {why}.");
+        new(ErrorIds.ServiceKeyNotJson, FailureKind.InvalidData, $"{source} is not a JSON service key: {Messages.Clause(why)}.");
 }
