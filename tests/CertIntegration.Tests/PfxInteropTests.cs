@@ -542,8 +542,9 @@ public class PfxInteropTests : IClassFixture<EngineFixture>
         r.AssertClean();
         var files = r.Output.Select(o => Assert.IsType<FileInfo>(o.BaseObject)).ToList();
         Assert.Equal(3, files.Count);
-        Assert.Equal(new[] { "cpi-dev.pfx", "cpi-qa.pfx", "cpi_prod_(eu10).pfx" }, files.Select(f => f.Name).OrderBy(n => n, StringComparer.Ordinal));
-        AssertOnlyFiles(outDir, "cpi-dev.pfx", "cpi-qa.pfx", "cpi_prod_(eu10).pfx");
+        // Spaces and parentheses (special to bash and cmd) become one '_'.
+        Assert.Equal(new[] { "cpi-dev.pfx", "cpi-qa.pfx", "cpi_prod_eu10.pfx" }, files.Select(f => f.Name).OrderBy(n => n, StringComparer.Ordinal));
+        AssertOnlyFiles(outDir, "cpi-dev.pfx", "cpi-qa.pfx", "cpi_prod_eu10.pfx");
         for (int i = 0; i < 3; i++)
         {
             string file = files.Single(f => f.Name.StartsWith(names[i].Split(' ')[0] + (i == 2 ? "_" : "."), StringComparison.Ordinal)).FullName;
