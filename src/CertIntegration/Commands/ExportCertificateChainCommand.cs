@@ -61,6 +61,8 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
     /// <summary>Which certificates of each chain to write (default: all).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    // The set, not the enum, is what tab completion offers: the enum's None names no certificate and would be refused.
+    [ValidateSet(nameof(CertificateRole.Leaf), nameof(CertificateRole.Intermediate), nameof(CertificateRole.Root))]
     public CertificateRole[] Include { get; set; } = AllRoles;
 
     /// <summary>File format (default Base64: PEM-armoured .cer with CRLF, as Windows and STRUST import it).</summary>
