@@ -175,25 +175,8 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
 
     private CertificateBundle ReadFiles() =>
         PemFilePair.Read(
-            ResolveExisting(CertificatePath),
-            (ChainPath ?? Array.Empty<string>()).Select(ResolveExisting).ToList(),
-            ResolveExisting(KeyPath),
+            ResolveExisting(CertificatePath, literal: true)[0],
+            (ChainPath ?? Array.Empty<string>()).Select(p => ResolveExisting(p, literal: true)[0]).ToList(),
+            ResolveExisting(KeyPath, literal: true)[0],
             () => PasswordChars.From(KeyPassword));
-
-    private string ResolveExisting(string path)
-    {
-        // One error per bad input: the resolver's own error (FileNotFound, PathIsFolder, ...) is the one reported.
-        var problems = new List<ErrorRecord>();
-        List<string> files = ResolveFiles(new[] { path }, literal: true, problems.Add);
-        if (files.Count == 0)
-        {
-            ErrorRecord? first = problems.FirstOrDefault();
-            throw new CertIntegrationException(
-                first?.FullyQualifiedErrorId ?? ErrorIds.FileNotFound,
-                first?.CategoryInfo.Category == ErrorCategory.InvalidArgument ? FailureKind.InvalidArgument : FailureKind.ObjectNotFound,
-                first?.Exception.Message ?? $"The file '{path}' was not found.");
-        }
-
-        return files[0];
-    }
 }
