@@ -146,6 +146,12 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
             return;
         }
 
+        // A PFX is often made for other reasons than client authentication (or ahead of its validity): say, still write.
+        foreach (string problem in ClientCertificateCheck.Problems(bundle.Certificate, DateTime.UtcNow))
+        {
+            WriteWarning(problem + $" The PFX '{path}' is written anyway.");
+        }
+
         string friendly = FriendlyName ?? bundle.CommonName;
         byte[] pfx;
         using (PasswordChars pw = PasswordChars.From(Password)!)
