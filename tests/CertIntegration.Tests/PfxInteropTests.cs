@@ -492,7 +492,8 @@ public class PfxInteropTests : IClassFixture<EngineFixture>
         string json = tmp.Write("k.json", Pki.ServiceKeyJson());
         (string Args, string Id)[] cases =
         {
-            ("-Destination $args[1]", "DestinationNotFound"),
+            // A missing -Destination is created (as Export-CertificateChain does); a file there is refused.
+            ("-Destination $args[0]", "DestinationNotFolder"),
             ("-OutFile $args[2] -Destination $args[3]", "OutFileAndDestination"),
             (string.Empty, "OutFileMissing"),
         };
