@@ -512,7 +512,8 @@ public class PfxInteropTests : IClassFixture<EngineFixture>
         string json = tmp.Write("k.json", Pki.ServiceKeyJson());
         (string Args, string Id)[] cases =
         {
-            ("-Destination $args[1]", "DestinationNotFound"),
+            // A missing -Destination is created (as Export-CertificateChain does); a file there is refused.
+            ("-Destination $args[0]", "DestinationNotFolder"),
             ("-OutFile $args[2] -Destination $args[3]", "OutFileAndDestination"),
             (string.Empty, "OutFileMissing"),
         };
@@ -562,8 +563,9 @@ public class PfxInteropTests : IClassFixture<EngineFixture>
         r.AssertClean();
         var files = r.Output.Select(o => Assert.IsType<FileInfo>(o.BaseObject)).ToList();
         Assert.Equal(3, files.Count);
-        Assert.Equal(new[] { "cpi-dev.pfx", "cpi-qa.pfx", "cpi_prod_(eu10).pfx" }, files.Select(f => f.Name).OrderBy(n => n, StringComparer.Ordinal));
-        AssertOnlyFiles(outDir, "cpi-dev.pfx", "cpi-qa.pfx", "cpi_prod_(eu10).pfx");
+        // Spaces and parentheses (special to bash and cmd) become one '_'.
+        Assert.Equal(new[] { "cpi-dev.pfx", "cpi-qa.pfx", "cpi_prod_eu10.pfx" }, files.Select(f => f.Name).OrderBy(n => n, StringComparer.Ordinal));
+        AssertOnlyFiles(outDir, "cpi-dev.pfx", "cpi-qa.pfx", "cpi_prod_eu10.pfx");
         for (int i = 0; i < 3; i++)
         {
             string file = files.Single(f => f.Name.StartsWith(names[i].Split(' ')[0] + (i == 2 ? "_" : "."), StringComparison.Ordinal)).FullName;

@@ -135,5 +135,5 @@ internal static class ServiceKeyFraming
     }
 
     private static CertIntegrationException NotJson(string source, string why) =>
-        new(ErrorIds.ServiceKeyNotJson, FailureKind.InvalidData, $"{source} is not a JSON service key: {why}.");
+        new(ErrorIds.ServiceKeyNotJson, FailureKind.InvalidData, $"{source} is not a JSON service key: {Messages.Clause(why)}.");
 }

@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using System.Text;
 using Newtonsoft.Json.Linq;
@@ -96,6 +98,10 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
                         Emit(doc, "Service key from the pipeline", null);
                     }
                 }
+                else if (TryReadAsPath(s))
+                {
+                    // A string that names a file ("./keys/cockpit.json", wildcards too) is that file.
+                }
                 else
                 {
                     _buffer.Append(s).Append('\n');
@@ -154,6 +160,57 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
 
                 return;
         }
+    }
+
+    /// <summary>
+    /// Reads a piped string as a path when it is one: one line without JSON in it, outside a document being collected,
+    /// that names existing files (wildcards allowed) or looks like a path (see <see cref="LooksLikePath"/>), which is
+    /// then FileNotFound. False for text, which is collected as before.
+    /// </summary>
+    private bool TryReadAsPath(string s)
+    {
+        string text = s.Trim();
+        if (text.Length == 0 || text.Length > 4096 || text.IndexOfAny(new[] { '{', '}', '"', '\n', '\r' }) >= 0
+            || (_bufferedLines > 0 && ServiceKeyFraming.IsInsideObject(_buffer.ToString())))
+        {
+            return false;
+        }
+
+        var problems = new List<ErrorRecord>();
+        List<string> files = ResolveFiles(new[] { text }, literal: false, problems.Add);
+        if (files.Count == 0 && !LooksLikePath(text))
+        {
+            return false;
+        }
+
+        // Text collected before the path (cf's preamble, say) is an input of its own.
+        FlushBuffer(preambleAllowed: true);
+        foreach (ErrorRecord problem in problems)
+        {
+            WriteError(problem);
+        }
+
+        if (files.Count == 0 && problems.Count == 0)
+        {
+            WriteFailure(new CertIntegrationException(ErrorIds.FileNotFound, FailureKind.ObjectNotFound, $"No file matches '{text}'."), s);
+        }
+
+        foreach (string file in files)
+        {
+            ReadFile(file, s);
+        }
+
+        return true;
+    }
+
+    // A '.' (which Base64 lines never have) and a folder separator, or a file name with an extension and no spaces
+    // (cf's "Getting key ... as admin@example.com..." has spaces and no separator).
+    private static bool LooksLikePath(string text)
+    {
+        int dot = text.LastIndexOf('.');
+        bool extension = dot > 0 && dot < text.Length - 1 && text.Substring(dot + 1).All(char.IsLetterOrDigit);
+        return text.IndexOf('.') >= 0
+            && (text.IndexOfAny(new[] { '/', '\\' }) >= 0 || (extension && !text.Any(char.IsWhiteSpace)));
     }
 
     /// <summary>The file a piped object names, unless the object is itself a service key (it has its fields).</summary>

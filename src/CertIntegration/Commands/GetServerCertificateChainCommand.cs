@@ -61,7 +61,7 @@ public sealed class GetServerCertificateChainCommand : CancellableCmdlet
     {
         try
         {
-            _validator = new ServerCertificateValidator(TestMtlsEndpointCommand.TrustedRoots(TrustedCertificate));
+            _validator = new ServerCertificateValidator(CertificateInput.TrustedRoots(this, TrustedCertificate));
             _proxy = ProxyInput.From(Proxy, ProxyCredential);
         }
         catch (CertIntegrationException ex)

@@ -131,7 +131,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
 
         try
         {
-            _validator = new ServerCertificateValidator(TrustedRoots(TrustedCertificate));
+            _validator = new ServerCertificateValidator(CertificateInput.TrustedRoots(this, TrustedCertificate));
             _proxy = ProxyInput.From(Proxy, ProxyCredential);
             _headers = PSObjectAdapter.Headers(Headers);
             foreach (KeyValuePair<string, string> header in _headers ?? Array.Empty<KeyValuePair<string, string>>())
@@ -416,30 +416,6 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
 
         // A user name and password in the URL are never sent (requests carry only path and query) and never shown.
         return UriText.WithoutUserInfo(result);
-    }
-
-    internal static List<X509Certificate2> TrustedRoots(IEnumerable<PSObject>? input)
-    {
-        var list = new List<X509Certificate2>();
-        foreach (PSObject? o in input ?? Enumerable.Empty<PSObject>())
-        {
-            switch (o?.BaseObject)
-            {
-                case X509Certificate2 c:
-                    list.Add(c);
-                    break;
-                case CertificateBundle b:
-                    list.AddRange(b.Chain.Skip(b.ChainLength > 1 ? 1 : 0));
-                    break;
-                case null:
-                    break;
-                default:
-                    throw new CertIntegrationException(ErrorIds.CertificateInputInvalid, FailureKind.InvalidArgument,
-                        $"-TrustedCertificate takes X509Certificate2 objects or certificate bundles, not a {o.BaseObject.GetType().Name}.");
-            }
-        }
-
-        return list;
     }
 
     private sealed class ReferenceComparer : IEqualityComparer<object>
