@@ -23,7 +23,7 @@ public class MessageTextTests
     [Fact]
     public void ServiceKeyParserMessageEndsInOnePeriod()
     {
-        var ex = Assert.Throws<CertIntegrationException>(() => ServiceKeyReader.ParseDocuments("{\"oauth\": ", "Service key"));
+        var ex = Assert.Throws<CertIntegrationException>(() => ServiceKeyFraming.ParseDocuments("{\"oauth\": ", "Service key"));
         Assert.Equal(ErrorIds.ServiceKeyNotJson, ex.ErrorId);
         Assert.Matches(@"line \d+, position \d+\.$", ex.Message);
         Assert.DoesNotContain("..", ex.Message);

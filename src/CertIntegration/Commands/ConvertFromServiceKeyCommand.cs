@@ -70,7 +70,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
         string text = _buffer.ToString();
         _buffer.Clear();
         _bufferedLines = 0;
-        if (text.Trim().Length == 0 || (preambleAllowed && ServiceKeyReader.IsCfPreamble(text)))
+        if (text.Trim().Length == 0 || (preambleAllowed && ServiceKeyFraming.IsCfPreamble(text)))
         {
             return;
         }
@@ -88,7 +88,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
             case string s:
                 // Whole documents piped one by one give one bundle each; anything else (cf service-key output, Get-Content
                 // lines) is collected and read at the end, as ConvertFrom-Json does.
-                if (ServiceKeyReader.TryParseComplete(s) is { } docs && (_bufferedLines == 0 || !ServiceKeyReader.IsInsideObject(_buffer.ToString())))
+                if (ServiceKeyFraming.TryParseComplete(s) is { } docs && (_bufferedLines == 0 || !ServiceKeyFraming.IsInsideObject(_buffer.ToString())))
                 {
                     // Text collected before a whole document that is not the start of an unfinished one is an input of
                     // its own: report it (one error per bad input) unless it is only cf's "Getting key ..." preamble.
@@ -171,7 +171,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
     {
         string text = s.Trim();
         if (text.Length == 0 || text.Length > 4096 || text.IndexOfAny(new[] { '{', '}', '"', '\n', '\r' }) >= 0
-            || (_bufferedLines > 0 && ServiceKeyReader.IsInsideObject(_buffer.ToString())))
+            || (_bufferedLines > 0 && ServiceKeyFraming.IsInsideObject(_buffer.ToString())))
         {
             return false;
         }
@@ -233,7 +233,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
         {
             string text = SafeFile.DecodeText(SafeFile.ReadBounded(path));
             WriteVerbose($"Reading service key '{path}'.");
-            foreach (JObject doc in ServiceKeyReader.ParseDocuments(text, $"Service key '{path}'"))
+            foreach (JObject doc in ServiceKeyFraming.ParseDocuments(text, $"Service key '{path}'"))
             {
                 Emit(doc, $"Service key '{path}'", target, path);
             }
@@ -248,7 +248,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
     {
         try
         {
-            foreach (JObject doc in ServiceKeyReader.ParseDocuments(text, source))
+            foreach (JObject doc in ServiceKeyFraming.ParseDocuments(text, source))
             {
                 Emit(doc, source, null);
             }
@@ -256,7 +256,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
             // The text may hold the private key or a client secret: the error keeps a redacted copy, not the text.
-            WriteFailure(ex, ServiceKeyReader.Redact(text));
+            WriteFailure(ex, ServiceKeyRedaction.Redact(text));
         }
     }
 
@@ -276,7 +276,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
-            WriteFailure(ex, target ?? ServiceKeyReader.Redact(doc));
+            WriteFailure(ex, target ?? ServiceKeyRedaction.Redact(doc));
         }
     }
 }

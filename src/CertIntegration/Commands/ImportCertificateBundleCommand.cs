@@ -66,20 +66,31 @@ public sealed class ImportCertificateBundleCommand : CertIntegrationCmdlet
         {
             string file = files[i];
             ShowProgress(file, i, files.Count);
+            WriteVerbose($"Reading '{file}'.");
+            var held = new HeldMessages();
+            IReadOnlyList<CertificateBundle>? bundles = null;
+            Exception? failure = null;
             try
             {
-                WriteVerbose($"Reading '{file}'.");
                 // An encrypted key block in a PEM file opens with -Password, or with -KeyPassword when that is all there is.
-                IReadOnlyList<CertificateBundle> bundles = ContainerReader.ReadFile(file, Password ?? KeyPassword, WriteVerbose, WriteWarning);
-                foreach (CertificateBundle bundle in bundles)
-                {
-                    WriteVerbose($"'{file}': {bundle.Subject}, {bundle.ChainLength} certificate(s), private key: {bundle.HasPrivateKey}, expires {bundle.NotAfter:u}.");
-                    WriteObject(bundle);
-                }
+                bundles = ContainerReader.ReadFile(file, Password ?? KeyPassword, held.Verbose, held.Warning);
             }
             catch (Exception ex) when (ex is not PipelineStoppedException)
             {
-                WriteFailure(ex, file);
+                failure = ex;
+            }
+
+            // Outside the read's error handling: a host that fails a message write fails as itself.
+            held.WriteTo(this);
+            if (failure is not null)
+            {
+                WriteFailure(failure, file);
+            }
+
+            foreach (CertificateBundle bundle in bundles ?? Array.Empty<CertificateBundle>())
+            {
+                WriteVerbose($"'{file}': {bundle.Subject}, {bundle.ChainLength} certificate(s), private key: {bundle.HasPrivateKey}, expires {bundle.NotAfter:u}.");
+                WriteObject(bundle);
             }
 
             _filesDone++;
