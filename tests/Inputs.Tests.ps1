@@ -146,43 +146,21 @@ Describe 'Import-CertificateBundle -KeyPath: a certificate and its key in two fi
 
 Describe '-TrustedCertificate takes certificate files' -Skip:(-not $haveOpenSsl) {
     BeforeAll {
-        # A server certificate for 127.0.0.1 issued by the test root, served by openssl s_server.
-        $serverKey = Join-Path $TestFolder 'server.key'
-        $serverCsr = Join-Path $TestFolder 'server.csr'
-        $serverCert = Join-Path $TestFolder 'server.crt'
-        $ext = Join-Path $TestFolder 'server.ext'
-        "basicConstraints = CA:FALSE`nkeyUsage = critical,digitalSignature,keyEncipherment`nextendedKeyUsage = serverAuth`nsubjectAltName = IP:127.0.0.1" |
-            Set-Content -LiteralPath $ext -Encoding Ascii
-        $null = Invoke-OpenSsl @('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', $serverKey, '-out', $serverCsr, '-subj', '/CN=127.0.0.1')
-        $null = Invoke-OpenSsl @('x509', '-req', '-in', $serverCsr, '-CA', $pki.RootCert, '-CAkey', $pki.RootKey, '-set_serial', '4242',
-            '-out', $serverCert, '-days', '30', '-extfile', $ext)
-
+        # openssl s_server with a certificate for 127.0.0.1 that chains to the test root, and the root in every form.
+        $tls = Start-TestTlsServer -ServerCertificate (New-TestServerCertificate -Pki $pki)
+        $port = $tls.Port
         $roots = Join-Path $TestFolder 'roots'
         $null = New-Item -ItemType Directory -Path $roots
         Copy-Item -LiteralPath $pki.RootCert -Destination (Join-Path $roots 'root.cer')
         $null = Invoke-OpenSsl @('x509', '-in', $pki.RootCert, '-outform', 'DER', '-out', (Join-Path $roots 'root.der'))
         $null = Invoke-OpenSsl @('crl2pkcs7', '-nocrl', '-certfile', $pki.RootCert, '-out', (Join-Path $roots 'root.p7b'), '-outform', 'DER')
         $null = Invoke-OpenSsl @('pkcs12', '-export', '-nokeys', '-in', $pki.RootCert, '-out', (Join-Path $roots 'root.pfx'), '-passout', 'pass:')
-
-        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $listener.Start()
-        $port = $listener.LocalEndpoint.Port
-        $listener.Stop()
-        $server = Start-Process -FilePath (Get-Command openssl -CommandType Application | Select-Object -First 1).Source -PassThru -NoNewWindow `
-            -ArgumentList @('s_server', '-accept', "127.0.0.1:$port", '-cert', $serverCert, '-key', $serverKey, '-www', '-quiet') `
-            -RedirectStandardOutput (Join-Path $TestFolder 's_server.out') -RedirectStandardError (Join-Path $TestFolder 's_server.err')
-        $deadline = [datetime]::UtcNow.AddSeconds(15)
-        do {
-            Start-Sleep -Milliseconds 100
-            $client = [System.Net.Sockets.TcpClient]::new()
-            try { $client.Connect('127.0.0.1', $port); $up = $true } catch { $up = $false } finally { $client.Dispose() }
-        } until ($up -or [datetime]::UtcNow -gt $deadline)
         Push-Location -LiteralPath $TestFolder
     }
 
     AfterAll {
         Pop-Location
-        if ($server -and -not $server.HasExited) { Stop-Process -Id $server.Id -Force }
+        Stop-TestTlsServer $tls
     }
 
     It 'Get-ServerCertificateChain does not trust the server without the root' {

@@ -149,7 +149,9 @@ Describe 'File names the module makes' -Skip:(-not $haveOpenSsl) {
         $dn = [System.Security.Cryptography.X509Certificates.X500DistinguishedName]::new('CN="' + ($cn -replace '"', '""') + '"')
         $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new($dn, [System.Security.Cryptography.RSA]::Create(2048),
             [System.Security.Cryptography.HashAlgorithmName]::SHA256, [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
-        $cert = $request.CreateSelfSigned([datetimeoffset]::UtcNow.AddDays(-1), [datetimeoffset]::UtcNow.AddDays(30))
+        $made = $request.CreateSelfSigned([datetimeoffset]::UtcNow.AddDays(-1), [datetimeoffset]::UtcNow.AddDays(30))
+        # Through a PFX with an exportable key: an ephemeral Windows (CNG) key may refuse its export.
+        $cert = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($made.Export('Pfx', 'pw'), 'pw', 'Exportable')
         $cert.GetNameInfo('SimpleName', $false) | Should -Be $cn
         $file = & $Call $cert (Join-Path $TestFolder "special-$Writer")
         $file.Name | Should -Be $Expected

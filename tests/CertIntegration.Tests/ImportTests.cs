@@ -212,7 +212,7 @@ public class ImportTests
         BundleView trust = Single(Import("Import-CertificateBundle $args[0] -Password $pw", jks));
         Assert.Equal(new[] { Pki.Intermediate.Thumbprint, Pki.Root.Thumbprint }, trust.Chain.Select(c => c.Thumbprint).ToArray());
 
-        // Without a password the certificates are still read (integrity not verified, and said so); a wrong one is refused.
+        // Without a password the certificates are still read (integrity not checked, and a warning says so); a wrong one is refused.
         PsResult unchecked_ = Import("Import-CertificateBundle $args[0] -Verbose", jks);
         Single(unchecked_);
         Assert.Contains(unchecked_.Warnings, w => w.Contains("integrity was not checked", StringComparison.Ordinal));

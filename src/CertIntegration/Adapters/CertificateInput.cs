@@ -72,14 +72,20 @@ internal static class CertificateInput
         var bundles = new List<CertificateBundle>();
         foreach (string file in files)
         {
+            var held = new HeldMessages();
             try
             {
-                bundles.AddRange(ContainerReader.ReadFile(file, null, cmdlet.WriteVerbose, cmdlet.WriteWarning));
+                bundles.AddRange(ContainerReader.ReadFile(file, null, held.Verbose, held.Warning));
             }
             catch (Exception ex) when (ex is CertIntegrationException or IOException or UnauthorizedAccessException)
             {
                 throw new CertIntegrationException(ErrorIds.CertificateInputInvalid, FailureKind.InvalidArgument,
                     $"{parameter} '{file}' could not be read as certificates: {ex.Message}", ex);
+            }
+            finally
+            {
+                // After the read, as Import-CertificateBundle does: a host that fails a message write fails as itself.
+                held.WriteTo(cmdlet);
             }
         }
 
