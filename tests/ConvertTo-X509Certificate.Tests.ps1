@@ -182,6 +182,19 @@ Describe 'ConvertTo-X509Certificate' -Skip:(-not $haveOpenSsl) {
     }
 }
 
+Describe 'Help of ConvertTo-X509Certificate' {
+    It 'has examples that parse, with the Invoke-RestMethod calls' {
+        $examples = @((Get-Help ConvertTo-X509Certificate -Full).examples.example)
+        $examples.Count | Should -BeGreaterOrEqual 4
+        foreach ($example in $examples) {
+            $errors = $null
+            $null = [System.Management.Automation.Language.Parser]::ParseInput("$($example.code)", [ref]$null, [ref]$errors)
+            $errors | Should -BeNullOrEmpty -Because "$($example.code)"
+        }
+        ($examples.code -join "`n") | Should -Match ([regex]::Escape('Invoke-RestMethod -Method Post -Uri $b.TokenUrl -Certificate $cert'))
+    }
+}
+
 Describe 'ConvertTo-X509Certificate with Invoke-RestMethod against a server that requires a client certificate' -Skip:(-not $haveOpenSsl) {
     BeforeAll {
         $serverCert = New-TestServerCertificate
