@@ -16,11 +16,13 @@
 #>
 
 BeforeDiscovery {
-    # One entry per service key: the key file, the endpoints (relative to the key's url, or absolute), and the
-    # status codes that count as success (default: any 2xx).
+    # One entry per service key: the key file, the endpoints (relative to the key's url, or absolute), the status
+    # codes that count as success (default: any 2xx) and, for a server with a private CA, the file of its root
+    # (TrustedCertificate: PEM, DER, .p7b). Paths are built with Join-Path, so the file runs on Windows and Linux.
+    $keys = Join-Path $PSScriptRoot 'keys'
     $Checks = @(
-        @{ Name = 'Orders runtime'; ServiceKey = "$PSScriptRoot\keys\orders-cert-key.json"; Endpoints = @('/http/orders/ping', '/http/orders/health'); Expected = @() }
-        # @{ Name = 'Partner gateway'; ServiceKey = "$PSScriptRoot\keys\partner-key.json"; Endpoints = @('/http/partner/ping'); Expected = @(200, 202) }
+        @{ Name = 'Orders runtime'; ServiceKey = (Join-Path $keys 'orders-cert-key.json'); Endpoints = @('/http/orders/ping', '/http/orders/health'); Expected = @(); TrustedCertificate = $null }
+        # @{ Name = 'Partner gateway'; ServiceKey = (Join-Path $keys 'partner-key.json'); Endpoints = @('/http/partner/ping'); Expected = @(200, 202); TrustedCertificate = (Join-Path $keys 'partner-root.cer') }
     )
     if ($env:MTLS_CHECKS) {
         $Checks = Import-PowerShellDataFile -Path $env:MTLS_CHECKS | ForEach-Object { $_.Checks }
@@ -55,6 +57,7 @@ Describe 'Client certificate <Name>' -ForEach $Checks {
     It 'authenticates at <_>' -ForEach $Endpoints {
         $params = @{ Uri = $_; Certificate = $bundle; TimeoutSec = 60 }
         if ($Expected) { $params.ExpectedStatusCode = $Expected }
+        if ($TrustedCertificate) { $params.TrustedCertificate = Import-CertificateBundle -LiteralPath $TrustedCertificate -ErrorAction Stop }
         $result = Test-MtlsEndpoint @params
         $because = "$($result.Verdict): " + ($result.Diagnosis -join ' ')
         $result.Success | Should -BeTrue -Because $because

@@ -176,3 +176,119 @@ function Get-Pwsh {
     }
     $candidate
 }
+
+<#
+    A self-signed CA of its own, unrelated to Get-TestPki (EC P-256, valid 30 days), made with openssl into $Folder
+    (default $TestFolder): for truststores with several roots and for servers that trust another CA. Returns the
+    file paths Cert and Key.
+#>
+function New-TestRootCertificate {
+    param([Parameter(Mandatory)] [string] $CommonName, [string] $Folder = $TestFolder)
+    $name = ($CommonName -replace '[^A-Za-z0-9]+', '-').ToLowerInvariant()
+    $cert = Join-Path $Folder "$name.crt"
+    $key = Join-Path $Folder "$name.key"
+    $null = Invoke-OpenSsl @('req', '-x509', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', $key,
+        '-out', $cert, '-days', '30', '-subj', "/CN=$CommonName", '-addext', 'basicConstraints=critical,CA:TRUE',
+        '-addext', 'keyUsage=critical,keyCertSign,cRLSign')
+    [pscustomobject]@{ Cert = $cert; Key = $key }
+}
+
+<#
+    A TLS server certificate 'CN=localhost' for localhost and 127.0.0.1 (serverAuth), issued by the intermediate of
+    Get-TestPki, made with openssl into $Folder (default $TestFolder; the shared PKI folder is never written). Returns
+    the file paths Cert, Key and Chain (the intermediate, for s_server -cert_chain).
+#>
+function New-TestServerCertificate {
+    param([Parameter(Mandatory)] $Pki, [string] $Folder = $TestFolder, [string] $Name = 'server')
+    $cnf = Join-Path $Folder "$Name.cnf"
+    @'
+[v3_server]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost,IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+'@ | Set-Content -LiteralPath $cnf -Encoding Ascii
+    $key = Join-Path $Folder "$Name.key"
+    $csr = Join-Path $Folder "$Name.csr"
+    $cert = Join-Path $Folder "$Name.crt"
+    $serial = '0x' + [guid]::NewGuid().ToString('N').Substring(0, 16)
+    $null = Invoke-OpenSsl @('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', $key, '-out', $csr, '-subj', '/CN=localhost')
+    $null = Invoke-OpenSsl @('x509', '-req', '-in', $csr, '-CA', $Pki.IntermediateCert, '-CAkey', $Pki.IntermediateKey, '-set_serial', $serial,
+        '-out', $cert, '-days', '30', '-extfile', $cnf, '-extensions', 'v3_server')
+    [pscustomobject]@{ Cert = $cert; Key = $key; Chain = $Pki.IntermediateCert }
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on right now.
+function Get-FreeTcpPort {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+}
+
+# $true once 127.0.0.1:$Port accepts a TCP connection, $false when $Process ends or $TimeoutSeconds pass first.
+function Wait-TcpPort {
+    param([Parameter(Mandatory)] [int] $Port, [System.Diagnostics.Process] $Process, [int] $TimeoutSeconds = 15)
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        if ($Process -and $Process.HasExited) { return $false }
+        $client = [System.Net.Sockets.TcpClient]::new()
+        try {
+            if ($client.ConnectAsync('127.0.0.1', $Port).Wait(500) -and $client.Connected) { return $true }
+        }
+        catch {
+            # refused: not listening yet
+        }
+        finally {
+            $client.Dispose()
+        }
+        Start-Sleep -Milliseconds 100
+    }
+    $false
+}
+
+<#
+    Starts `openssl s_server -www` (answers GET with an HTTP 200 status page) on 127.0.0.1 at a free port with the
+    server certificate of New-TestServerCertificate and the extra $ArgumentList (for example '-Verify', '2',
+    '-verify_return_error', '-CAfile', $pki.RootCert), and waits until the port accepts connections (at most 15 s).
+    Returns Process, Port, Url (https://127.0.0.1:<port>/) and LogFile; stop it with Stop-TestTlsServer in AfterAll.
+    Where coreutils timeout exists the server runs under it, so it ends after $MaxSeconds even if AfterAll never runs.
+#>
+function Start-TestTlsServer {
+    param([Parameter(Mandatory)] $ServerCertificate, [string[]] $ArgumentList = @(), [int] $MaxSeconds = 300)
+    $quote = { param($a) if ($a -match '[\s"]') { '"' + ($a -replace '"', '\"') + '"' } else { $a } }
+    $timeout = @('/usr/bin/timeout', '/bin/timeout') | Where-Object { Test-Path -LiteralPath $_ -PathType Leaf } | Select-Object -First 1
+    for ($attempt = 1; ; $attempt++) {
+        $port = Get-FreeTcpPort
+        $opensslArgs = @('s_server', '-accept', "127.0.0.1:$port", '-cert', $ServerCertificate.Cert, '-key', $ServerCertificate.Key,
+            '-cert_chain', $ServerCertificate.Chain, '-www') + $ArgumentList
+        $file = 'openssl'
+        if ($timeout) {
+            $file = $timeout
+            $opensslArgs = @("$MaxSeconds", 'openssl') + $opensslArgs
+        }
+        $log = Join-Path $TestFolder "s_server-$port.log"
+        $process = Start-Process -FilePath $file -ArgumentList (($opensslArgs | ForEach-Object { & $quote $_ }) -join ' ') -NoNewWindow -PassThru `
+            -RedirectStandardOutput $log -RedirectStandardError "$log.err"
+        $server = [pscustomobject]@{ Process = $process; Port = $port; Url = "https://127.0.0.1:$port/"; LogFile = $log }
+        if (Wait-TcpPort -Port $port -Process $process) { return $server }
+        Stop-TestTlsServer $server
+        if ($attempt -ge 3) {
+            $output = @($log, "$log.err") | Where-Object { Test-Path -LiteralPath $_ } | ForEach-Object { Get-Content -LiteralPath $_ -Raw }
+            throw "openssl s_server did not accept connections on port ${port}: $($output -join "`n")"
+        }
+    }
+}
+
+# Ends a server of Start-TestTlsServer with its child processes; nothing happens for $null or a server already gone.
+function Stop-TestTlsServer {
+    param($Server)
+    if (-not $Server -or -not $Server.Process) { return }
+    $process = $Server.Process
+    if (-not $process.HasExited) {
+        if ($PSVersionTable.PSVersion.Major -ge 7) { $process.Kill($true) } else { $process.Kill() }
+        $null = $process.WaitForExit(5000)
+    }
+    $process.Dispose()
+}

@@ -71,6 +71,9 @@ internal static class ErrorIds
     public const string TlsHandshakeFailed = nameof(TlsHandshakeFailed);
     public const string ParameterConflict = nameof(ParameterConflict);
 
+    public const string ProxyRefused = nameof(ProxyRefused);
+    public const string ProxyAuthenticationRequired = nameof(ProxyAuthenticationRequired);
+
     // Paths and arguments (cmdlet layer)
     public const string AccessDenied = nameof(AccessDenied);
     public const string DestinationNotFound = nameof(DestinationNotFound);

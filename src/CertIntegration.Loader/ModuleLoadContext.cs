@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.IO;
 using System.Reflection;
 using System.Runtime.Loader;
@@ -59,6 +60,67 @@ public sealed class ModuleLoadContext : AssemblyLoadContext
             ?? throw new ArgumentException("The assembly was not loaded by the module's load context.", nameof(module));
         Assembly core = context.LoadFromAssemblyName(new AssemblyName("CertIntegration.Core"));
         return Array.FindAll(core.GetExportedTypes(), t => t.Namespace == "CertIntegration");
+    }
+
+    /// <summary>
+    /// Adds full-name type accelerators for the module's public types (PowerShell resolves [TypeName] only among the
+    /// default context's assemblies), through the engine's TypeAccelerators class found from
+    /// <paramref name="engineType"/> (any type of System.Management.Automation, e.g. [psobject]). Returns the types,
+    /// for <see cref="RemoveTypeAccelerators"/>. Done here rather than in the psm1: reflection from script costs
+    /// tens of milliseconds at import.
+    /// </summary>
+    public static Type[] AddTypeAccelerators(Type engineType, Assembly module)
+    {
+        Type[] types = PublicTypes(module);
+        Type? accelerators = engineType.Assembly.GetType("System.Management.Automation.TypeAccelerators");
+        MethodInfo? add = accelerators?.GetMethod("Add", BindingFlags.Public | BindingFlags.Static, null, new[] { typeof(string), typeof(Type) }, null);
+        MethodInfo? remove = accelerators?.GetMethod("Remove", BindingFlags.Public | BindingFlags.Static, null, new[] { typeof(string) }, null);
+        if (add is null || remove is null)
+        {
+            return Array.Empty<Type>();
+        }
+
+        foreach (Type t in types)
+        {
+            remove.Invoke(null, new object[] { t.FullName! });
+            add.Invoke(null, new object[] { t.FullName!, t });
+        }
+
+        return types;
+    }
+
+    /// <summary>Removes the accelerators <see cref="AddTypeAccelerators"/> added (when the module is removed).</summary>
+    public static void RemoveTypeAccelerators(Type engineType, Type[] types)
+    {
+        MethodInfo? remove = engineType.Assembly.GetType("System.Management.Automation.TypeAccelerators")
+            ?.GetMethod("Remove", BindingFlags.Public | BindingFlags.Static, null, new[] { typeof(string) }, null);
+        foreach (Type t in types)
+        {
+            remove?.Invoke(null, new object[] { t.FullName! });
+        }
+    }
+
+    /// <summary>
+    /// Exports the cmdlets of <paramref name="inner"/> (the PSModuleInfo of Import-Module -Assembly) from
+    /// <paramref name="outer"/> (the psm1's own PSModuleInfo) by adding them to its export table. After a
+    /// Remove-Module or Import-Module -Force, importing the same assembly again no longer puts its cmdlets into the
+    /// psm1's scope, so Export-ModuleMember alone would export none. False when the engine lacks the method; the
+    /// psm1 then falls back to Export-ModuleMember.
+    /// </summary>
+    public static bool ExportCmdlets(object outer, object inner)
+    {
+        MethodInfo? add = outer.GetType().GetMethod("AddExportedCmdlet", BindingFlags.Instance | BindingFlags.NonPublic);
+        if (add is null || inner.GetType().GetProperty("ExportedCmdlets")?.GetValue(inner) is not IDictionary cmdlets)
+        {
+            return false;
+        }
+
+        foreach (DictionaryEntry e in cmdlets)
+        {
+            add.Invoke(outer, new[] { e.Value });
+        }
+
+        return true;
     }
 
     protected override Assembly? Load(AssemblyName assemblyName)

@@ -3,44 +3,30 @@
 #    their dependencies from bin/net8.0/dependencies into the module's own AssemblyLoadContext "CertIntegration",
 #    so another module's BouncyCastle or Newtonsoft.Json and ours never meet.
 #  Windows PowerShell 5.1: the netstandard2.0 build, whose dependencies resolve from its own folder.
+# Import-Module is called module-qualified (Get-Command would cost tens of milliseconds at the first call), and the
+# reflection work is done by the loader in C# (from script it costs tens of milliseconds more).
 $ErrorActionPreference = 'Stop'
-$importModule = Get-Command -Name Import-Module -Module Microsoft.PowerShell.Core
 
 if ($PSEdition -eq 'Core') {
-    if (-not ('CertIntegration.Loader.ModuleLoadContext' -as [type])) {
-        $null = [System.Reflection.Assembly]::LoadFrom([System.IO.Path]::Combine($PSScriptRoot, 'bin', 'net8.0', 'CertIntegration.Loader.dll'))
-    }
+    # LoadFrom returns the loader already loaded when the module is imported again.
+    $loader = [System.Reflection.Assembly]::LoadFrom([System.IO.Path]::Combine($PSScriptRoot, 'bin', 'net8.0', 'CertIntegration.Loader.dll'))
+    $context = $loader.GetType('CertIntegration.Loader.ModuleLoadContext')
+    $assembly = $context::LoadModule([System.IO.Path]::Combine($PSScriptRoot, 'bin', 'net8.0', 'dependencies'))
+    $inner = Microsoft.PowerShell.Core\Import-Module -Assembly $assembly -PassThru -ErrorAction Stop
 
-    $assembly = [CertIntegration.Loader.ModuleLoadContext]::LoadModule([System.IO.Path]::Combine($PSScriptRoot, 'bin', 'net8.0', 'dependencies'))
-    $inner = & $importModule -Assembly $assembly -PassThru -ErrorAction Stop
-
-    # PowerShell resolves [TypeName] only in the default load context: full-name accelerators keep
-    # [CertIntegration.CertificateBundle] (and the other public types) usable in scripts, and go with the module.
-    $accelerators = [psobject].Assembly.GetType('System.Management.Automation.TypeAccelerators')
-    $publicTypes = [CertIntegration.Loader.ModuleLoadContext]::PublicTypes($assembly)
-    foreach ($type in $publicTypes) {
-        $null = $accelerators::Remove($type.FullName)
-        $accelerators::Add($type.FullName, $type)
-    }
-
+    # Full-name accelerators keep [CertIntegration.CertificateBundle] (and the other public types) usable in
+    # scripts: PowerShell resolves type names only in the default load context. They go with the module.
+    $publicTypes = $context::AddTypeAccelerators([psobject], $assembly)
     $ExecutionContext.SessionState.Module.OnRemove = {
-        foreach ($type in $publicTypes) { $null = $accelerators::Remove($type.FullName) }
+        $context::RemoveTypeAccelerators([psobject], $publicTypes)
     }.GetNewClosure()
+    $exported = $context::ExportCmdlets($ExecutionContext.SessionState.Module, $inner)
 }
 else {
-    $inner = & $importModule -Name ([System.IO.Path]::Combine($PSScriptRoot, 'bin', 'netstandard2.0', 'CertIntegration.dll')) -PassThru -ErrorAction Stop
+    $inner = Microsoft.PowerShell.Core\Import-Module -Name ([System.IO.Path]::Combine($PSScriptRoot, 'bin', 'netstandard2.0', 'CertIntegration.dll')) -PassThru -ErrorAction Stop
+    $exported = $false
 }
 
-# The cmdlets are exported from this module by adding them to its export table: after a Remove-Module or
-# Import-Module -Force, importing the same assembly again no longer puts its cmdlets into this module's scope,
-# so Export-ModuleMember alone would export none. Export-ModuleMember is the fallback where the engine lacks the
-# method.
-$addExportedCmdlet = [System.Management.Automation.PSModuleInfo].GetMethod('AddExportedCmdlet', [System.Reflection.BindingFlags]'Instance, NonPublic')
-if ($addExportedCmdlet) {
-    foreach ($cmdlet in $inner.ExportedCmdlets.Values) {
-        $null = $addExportedCmdlet.Invoke($ExecutionContext.SessionState.Module, @(, $cmdlet))
-    }
-}
-else {
+if (-not $exported) {
     Export-ModuleMember -Cmdlet @($inner.ExportedCmdlets.Keys)
 }

@@ -16,6 +16,10 @@ public class ExportTests
 {
     private static readonly TestPki Pki = TestPki.Default;
 
+    private static readonly Lazy<Issued> SelfSignedClient = new(() =>
+        TestPki.Issue("CN=Self-Signed Client,O=CertIntegration Tests,C=DE", null, TestPki.NewKeys(TestPki.KeyKind.Rsa2048),
+            ca: false, eku: new[] { Org.BouncyCastle.Asn1.X509.KeyPurposeID.id_kp_clientAuth }));
+
     private static string Thumb(X509Certificate2 c) => c.Thumbprint.ToUpperInvariant();
 
     private static string Prop(PSObject o, string name) => o.Properties[name]?.Value?.ToString() ?? string.Empty;
@@ -352,6 +356,32 @@ public class ExportTests
     }
 
     [Fact]
+    public void SelfSignedClientCertificateWithItsKey_IsALeafForIncludeLeaf()
+    {
+        // The issue's "paste the leaf into an X.509 field" case with a self-signed client certificate: it used to be
+        // only a Root, so -Include Leaf wrote nothing and said so only in verbose.
+        using var tmp = new TempDir();
+        using var ps = new PsEngine();
+        Issued ss = SelfSignedClient.Value;
+        string json = Pki.ServiceKeyJson(certificate: ss.CertificatePem, key: ss.KeyPemTraditional);
+        PsResult r = ps.Run("$args[0] | ConvertFrom-ServiceKey | Export-CertificateChain -Include Leaf -Format SingleLine -Destination $args[1]", json, tmp.Path);
+        r.AssertClean();
+        PSObject f = Assert.Single(r.Output);
+        Assert.Equal("leaf-Self-Signed_Client.txt", ((FileInfo)f.BaseObject).Name);
+        Assert.Equal(ss.Thumbprint, f.S("Thumbprint"));
+        Assert.Contains("Leaf", f.S("Role"));
+        Assert.Contains("Root", f.S("Role"));
+
+        // Without the key (a certificate_external key, a truststore) the lone self-signed certificate stays a Root only.
+        string ext = Pki.ServiceKeyJson(certificate: ss.CertificatePem, key: string.Empty);
+        PsResult r2 = ps.Run("$args[0] | ConvertFrom-ServiceKey | Export-CertificateChain -Format Pem -Destination $args[1]", ext, tmp.Path);
+        r2.AssertClean();
+        PSObject f2 = Assert.Single(r2.Output);
+        Assert.Equal("Root", f2.S("Role"));
+        Assert.StartsWith("root-", ((FileInfo)f2.BaseObject).Name, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Path_ReadsPemAndDerFiles_AndNeverWritesTheKeyInThem()
     {
         using var tmp = new TempDir();
@@ -377,6 +407,25 @@ public class ExportTests
         Assert.Equal(new[] { "FileNotFound" }, r4.ErrorIds);
         PsResult r5 = ps.Run("42 | Export-CertificateChain -Destination $args[0]", dest);
         Assert.Equal(new[] { "InputNotCertificate" }, r5.ErrorIds);
+    }
+
+    [Fact]
+    public void PipedPathStringsAndPSPathObjects_AreRead()
+    {
+        // -LiteralPath says it binds PSPath by property name, but -InputObject took every piped object and refused it.
+        using var tmp = new TempDir();
+        using var ps = new PsEngine();
+        string pem = tmp.Write("chain.pem", Pki.ChainPem());
+        string dest = tmp.File("out");
+        PsResult r = ps.Run("""
+            $args[0] | Export-CertificateChain -Destination $args[1] -Format PemBundle
+            [pscustomobject]@{ PSPath = $args[2] } | Export-CertificateChain -Destination $args[1] -Format P7b
+            [IO.DirectoryInfo]::new($args[1]) | Export-CertificateChain -Destination $args[1] -Format P7b
+            """, System.IO.Path.Combine(tmp.Path, "ch*.pem"), dest, pem);
+        Assert.Null(r.Terminating);
+        Assert.Equal(new[] { "chain-" }, r.Output.Select(o => ((FileInfo)o.BaseObject).Name.Substring(0, 6)).Distinct());
+        Assert.Equal(new[] { ".pem", ".p7b" }, r.Output.Select(o => ((FileInfo)o.BaseObject).Extension));
+        Assert.Equal("PathIsFolder", Assert.Single(r.ErrorIds));
     }
 
     [SkippableFact]

@@ -61,4 +61,31 @@ public class ImportLeftOutKeyTests
         Assert.Empty(right.Warnings);
         Assert.True(Assert.Single(BundleView.From(right)).HasPrivateKey);
     }
+
+    [Fact]
+    public void KeysOfOtherCertificatesAreLeftOutWithAWarningAndTheCertificateComesBack()
+    {
+        var pki = TestPki.Default;
+        using var tmp = new TempDir();
+        string file = tmp.Write("cert-and-other-keys.pem", pki.Leaf.CertificatePem + pki.Server.KeyPemPkcs8);
+        using var ps = new PsEngine();
+        PsResult r = ps.Run("Import-CertificateBundle -LiteralPath $args[0]", file);
+        Assert.Empty(r.Errors);
+        BundleView b = Assert.Single(BundleView.From(r));
+        Assert.False(b.HasPrivateKey);
+        Assert.Contains(r.Warnings, w => w.Contains("belong to none of its certificates", StringComparison.Ordinal) && w.Contains("KeyCertificateMismatch", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public void BouncyCastleTestPemGivesItsCertificateAndWarnsOfItsThreeUnrelatedKeys()
+    {
+        Skip.If(Repo.Corpora is null, "../shared/corpora is absent");
+        string path = Path.Combine(Repo.Corpora!, "bc-csharp", "files", "openssl", "test.pem");
+        using var ps = new PsEngine();
+        ps.SetVariable("pw", PsEngine.Secure("secret"));
+        PsResult r = ps.Run("Import-CertificateBundle -LiteralPath $args[0] -Password $pw", path);
+        Assert.Empty(r.Errors);
+        Assert.False(Assert.Single(BundleView.From(r)).HasPrivateKey);
+        Assert.Contains(r.Warnings, w => w.Contains("3 private key(s)", StringComparison.Ordinal) && w.Contains("KeyCertificateMismatch", StringComparison.Ordinal));
+    }
 }

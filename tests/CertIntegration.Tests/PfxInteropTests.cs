@@ -430,6 +430,26 @@ public class PfxInteropTests : IClassFixture<EngineFixture>
     }
 
     [Fact]
+    public void HelpExample6HoldsForAnExistingFile()
+    {
+        // The help's example 6 once said -WhatIf alone reports an existing file; it is FileExists unless -Force is given.
+        using var tmp = new TempDir();
+        string json = tmp.Write("k.json", Pki.ServiceKeyJson());
+        string pfx = tmp.Write("client.pfx", "precious");
+        const string Script = "ConvertFrom-ServiceKey -LiteralPath $args[0] | New-PfxFromPem -OutFile $args[1] -Password $args[2] ";
+        PsResult whatIf = _ps.Run(Script + "-WhatIf", json, pfx, PsEngine.Secure("pw"));
+        Assert.Equal(new[] { "FileExists" }, whatIf.ErrorIds);
+        PsResult forceWhatIf = _ps.Run(Script + "-Force -WhatIf", json, pfx, PsEngine.Secure("pw"));
+        forceWhatIf.AssertClean();
+        Assert.Empty(forceWhatIf.Output);
+        Assert.Equal("precious", File.ReadAllText(pfx));
+        PsResult force = _ps.Run(Script + "-Force", json, pfx, PsEngine.Secure("pw"));
+        force.AssertClean();
+        Assert.NotEqual("precious", File.ReadAllText(pfx));
+        Assert.Equal(new[] { "client.pfx", "k.json" }, Directory.GetFiles(tmp.Path).Select(System.IO.Path.GetFileName).OrderBy(n => n, StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void WhatIfWritesNothing()
     {
         using var tmp = new TempDir();
@@ -492,7 +512,8 @@ public class PfxInteropTests : IClassFixture<EngineFixture>
         string json = tmp.Write("k.json", Pki.ServiceKeyJson());
         (string Args, string Id)[] cases =
         {
-            ("-Destination $args[1]", "DestinationNotFound"),
+            // A missing -Destination is created (as Export-CertificateChain does); a file there is refused.
+            ("-Destination $args[0]", "DestinationNotFolder"),
             ("-OutFile $args[2] -Destination $args[3]", "OutFileAndDestination"),
             (string.Empty, "OutFileMissing"),
         };
@@ -542,8 +563,9 @@ public class PfxInteropTests : IClassFixture<EngineFixture>
         r.AssertClean();
         var files = r.Output.Select(o => Assert.IsType<FileInfo>(o.BaseObject)).ToList();
         Assert.Equal(3, files.Count);
-        Assert.Equal(new[] { "cpi-dev.pfx", "cpi-qa.pfx", "cpi_prod_(eu10).pfx" }, files.Select(f => f.Name).OrderBy(n => n, StringComparer.Ordinal));
-        AssertOnlyFiles(outDir, "cpi-dev.pfx", "cpi-qa.pfx", "cpi_prod_(eu10).pfx");
+        // Spaces and parentheses (special to bash and cmd) become one '_'.
+        Assert.Equal(new[] { "cpi-dev.pfx", "cpi-qa.pfx", "cpi_prod_eu10.pfx" }, files.Select(f => f.Name).OrderBy(n => n, StringComparer.Ordinal));
+        AssertOnlyFiles(outDir, "cpi-dev.pfx", "cpi-qa.pfx", "cpi_prod_eu10.pfx");
         for (int i = 0; i < 3; i++)
         {
             string file = files.Single(f => f.Name.StartsWith(names[i].Split(' ')[0] + (i == 2 ? "_" : "."), StringComparison.Ordinal)).FullName;
@@ -789,6 +811,47 @@ public class PfxInteropTests : IClassFixture<EngineFixture>
         Assert.Contains("FileNotFound", r.ErrorIds);
         Assert.Empty(r.Output);
         AssertOnlyFiles(tmp.Path, "key.pem");
+    }
+
+    [Fact]
+    public void TheTenantsP7bIsTakenAsChainPath()
+    {
+        // The CA chain arrives as a .p7b (DER or PEM) more often than as PEM; it used to be CertificateMalformed.
+        using var tmp = new TempDir();
+        string cert = tmp.Write("cert.pem", Pki.Leaf.CertificatePem);
+        string key = tmp.Write("key.pem", Pki.Leaf.KeyPemPkcs8);
+        string p7bDer = tmp.File("ca.p7b");
+        string p7bPem = tmp.File("ca-pem.p7b");
+        PsResult export = _ps.Run("""
+            $args[0] | ConvertFrom-ServiceKey | Export-CertificateChain -Include Intermediate, Root -Format P7b -Destination $args[1]
+            """, Pki.ServiceKeyJson(), tmp.File("p7"));
+        export.AssertClean();
+        File.Copy(((FileInfo)Assert.Single(export.Output).BaseObject).FullName, p7bDer);
+        File.WriteAllText(p7bPem, "-----BEGIN PKCS7-----\n" + Convert.ToBase64String(File.ReadAllBytes(p7bDer), Base64FormattingOptions.InsertLineBreaks) + "\n-----END PKCS7-----\n");
+        foreach (string chain in new[] { p7bDer, p7bPem })
+        {
+            string pfx = tmp.File(System.IO.Path.GetFileName(chain) + ".pfx");
+            PsResult r = _ps.Run("New-PfxFromPem -CertificatePath $args[0] -KeyPath $args[1] -ChainPath $args[2] -OutFile $args[3] -Password $args[4]",
+                cert, key, chain, pfx, PsEngine.Secure("pw"));
+            r.AssertClean();
+            PsResult back = _ps.Run("Import-CertificateBundle -LiteralPath $args[0] -Password $args[1]", pfx, PsEngine.Secure("pw"));
+            back.AssertClean();
+            Assert.Equal(new[] { Pki.Leaf.Thumbprint, Pki.Intermediate.Thumbprint, Pki.Root.Thumbprint }, Assert.Single(back.Bundles()).ChainThumbprints());
+        }
+    }
+
+    [Fact]
+    public void MissingFileOrFolderInputIsReportedOnce()
+    {
+        using var tmp = new TempDir();
+        string key = tmp.Write("key.pem", Pki.Leaf.KeyPemPkcs8);
+        PsResult r = _ps.Run("New-PfxFromPem -CertificatePath $args[0] -KeyPath $args[1] -OutFile $args[2] -Password $args[3]",
+            tmp.File("nope.pem"), key, tmp.File("c.pfx"), PsEngine.Secure("pw"));
+        Assert.Equal(new[] { "FileNotFound" }, r.ErrorIds);
+        PsResult r2 = _ps.Run("New-PfxFromPem -CertificatePath $args[0] -KeyPath $args[1] -OutFile $args[2] -Password $args[3]",
+            key, tmp.Path, tmp.File("c.pfx"), PsEngine.Secure("pw"));
+        Assert.Equal(new[] { "PathIsFolder" }, r2.ErrorIds);
+        Assert.False(File.Exists(tmp.File("c.pfx")));
     }
 
     // ---------------------------------------------------------------- a real mTLS handshake

@@ -11,6 +11,8 @@ namespace CertIntegration.Tests;
 /// </summary>
 public class ServiceKeyTests : IClassFixture<EngineFixture>
 {
+    private const string ClientSecret = "0f1e2d3c-aaaa-bbbb-cccc-0123456789ab$Zm9vYmFyYmF6cXV4";
+
     private static readonly Lazy<Issued> OtherRsaLeaf = new(() =>
         TestPki.IssueLeaf("CN=Other Client,OU=Tests,O=CertIntegration Tests,C=DE", TestPki.Default.Intermediate));
 
@@ -44,6 +46,29 @@ public class ServiceKeyTests : IClassFixture<EngineFixture>
 
     private static string KeyFor(Issued leaf, string certificate, string shape = "oauth") =>
         Pki.ServiceKeyJson(shape, certificate: certificate, key: leaf.KeyPemTraditional);
+
+    /// <summary>Everything an error record carries that a user could print, log or serialise: its target included.</summary>
+    private static string ErrorRecordText(ErrorRecord e) =>
+        string.Join("\n", e.ToString(), e.CategoryInfo.ToString(), e.CategoryInfo.TargetName, Convert.ToString(e.TargetObject),
+            e.TargetObject is null ? string.Empty : PSSerializer.Serialize(e.TargetObject, 6));
+
+    private static void AssertTargetsHoldNoSecret(PsResult r, params string[] keyPems)
+    {
+        Assert.NotEmpty(r.Errors);
+        foreach (ErrorRecord e in r.Errors)
+        {
+            string text = ErrorRecordText(e);
+            foreach (string pem in keyPems)
+            {
+                foreach (string line in EngineTestHelpers.SecretLines(pem))
+                {
+                    Assert.False(text.Contains(line, StringComparison.Ordinal), $"Key material in the error record ({e.FullyQualifiedErrorId}): {line}");
+                }
+            }
+
+            Assert.DoesNotContain("Zm9vYmFyYmF6cXV4", text);
+        }
+    }
 
     private static void AssertDefaultBundle(PSObject b)
     {
@@ -781,6 +806,73 @@ public class ServiceKeyTests : IClassFixture<EngineFixture>
         PsResult bad = _ps.Run("$args[0] | ConvertFrom-ServiceKey -Verbose", flat);
         Assert.Single(bad.Errors);
         EngineTestHelpers.AssertNoSecret(bad, Pki.Leaf.KeyPemTraditional);
+    }
+
+    // ---------------------------------------------------------------- error targets
+
+    public static TheoryData<string> BadKeyTexts => new() { "mismatch", "malformed-key", "client-secret", "truncated", "lines" };
+
+    [Theory]
+    [MemberData(nameof(BadKeyTexts))]
+    public void PipedTextErrorsKeepARedactedTargetWithoutTheKey(string kind)
+    {
+        string key = Pki.Leaf.KeyPemTraditional;
+        string json = kind switch
+        {
+            "mismatch" => Pki.ServiceKeyJson(key: OtherRsaLeaf.Value.KeyPemTraditional),
+            "malformed-key" => Pki.ServiceKeyJson(key: key.Replace("-----END RSA PRIVATE KEY-----", "----END RSA PRIVATE KEY-----")),
+            "client-secret" => "{\"oauth\":{\"clientid\":\"sb-x!b1|it-rt-t!b2\",\"clientsecret\":\"" + ClientSecret.Replace("$", "\\u0024") + "\",\"url\":\"https://t\"}}",
+            "truncated" => Pki.ServiceKeyJson().Substring(0, Pki.ServiceKeyJson().Length - 80),
+            _ => Pki.ServiceKeyJson(key: OtherRsaLeaf.Value.KeyPemTraditional),
+        };
+        string script = kind == "lines" ? "$args[0] -split \"`n\" | ConvertFrom-ServiceKey" : "$args[0] | ConvertFrom-ServiceKey";
+        PsResult r = _ps.Run(script, json);
+        Assert.Empty(r.Bundles());
+        ErrorRecord e = Assert.Single(r.Errors);
+        AssertTargetsHoldNoSecret(r, key, OtherRsaLeaf.Value.KeyPemTraditional);
+
+        // The target still tells which input failed.
+        string target = Assert.IsType<string>(e.TargetObject);
+        Assert.Contains("sb-", target);
+        Assert.Contains("<redacted>", target);
+    }
+
+    [Fact]
+    public void ObjectInputErrorsKeepARedactedTargetWithoutTheKey()
+    {
+        PsResult r = _ps.Run("""
+            [pscustomobject]@{ oauth = [pscustomobject]@{ clientid = 'sb-obj'; certificate = $args[0]; key = $args[1] } },
+            @{ certificate = $args[0]; privateKey = $args[1]; clientid = 'sb-hash' } | ConvertFrom-ServiceKey
+            """, Pki.ChainPem(), OtherRsaLeaf.Value.KeyPemTraditional);
+        Assert.Equal(new[] { "KeyCertificateMismatch", "KeyCertificateMismatch" }, r.ErrorIds);
+        AssertTargetsHoldNoSecret(r, OtherRsaLeaf.Value.KeyPemTraditional);
+        Assert.Contains("sb-obj", Convert.ToString(r.Errors[0].TargetObject));
+        Assert.Contains("sb-hash", Convert.ToString(r.Errors[1].TargetObject));
+    }
+
+    [Fact]
+    public void FileInputErrorsStillTargetThePath()
+    {
+        using var tmp = new TempDir();
+        tmp.Write("k.json", Pki.ServiceKeyJson(key: OtherRsaLeaf.Value.KeyPemTraditional));
+        PsResult r = _ps.Run("ConvertFrom-ServiceKey -LiteralPath $args[0]", tmp.File("k.json"));
+        Assert.Equal(tmp.File("k.json"), Assert.Single(r.Errors).TargetObject);
+    }
+
+    // ---------------------------------------------------------------- PEM fields of another JSON type
+
+    [Theory]
+    [InlineData("{\"certificate\": 12, \"key\": \"x\"}", "PemNoCertificate", "'certificate' is a JSON integer")]
+    [InlineData("{\"certificate\": [\"a\"]}", "PemNoCertificate", "'certificate' is a JSON array")]
+    [InlineData("{\"oauth\": {\"certificate\": {\"pem\": \"-----BEGIN CERTIFICATE-----\"}}}", "PemNoCertificate", "'certificate' is a JSON object")]
+    [InlineData("{\"certificate\": \"CERT\", \"privateKey\": true}", "PemNoPrivateKey", "'privateKey' is a JSON boolean")]
+    public void PemFieldsOfTheWrongJsonTypeAreNamedAsSuch(string json, string id, string message)
+    {
+        string doc = json.Replace("\"CERT\"", TestPki.JsonString(Pki.ChainPem()));
+        PsResult r = _ps.Run("$args[0] | ConvertFrom-ServiceKey", doc);
+        ErrorRecord e = Assert.Single(r.Errors);
+        Assert.Equal(id, r.ErrorIds[0]);
+        Assert.Contains(message, e.Exception.Message);
     }
 
     // ---------------------------------------------------------------- dates

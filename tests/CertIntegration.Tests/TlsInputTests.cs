@@ -78,7 +78,7 @@ public sealed class TlsInputTests : IDisposable
     [Fact]
     public void TrustedCertificateOfTheWrongTypeIsRefused()
     {
-        PsResult r = _ps.Run("Test-MtlsEndpoint -Uri https://127.0.0.1:1/ -NoClientCertificate -TrustedCertificate 'root.cer'");
+        PsResult r = _ps.Run("Test-MtlsEndpoint -Uri https://127.0.0.1:1/ -NoClientCertificate -TrustedCertificate ([datetime]::UtcNow)");
         Assert.Empty(r.Output);
         Assert.Equal(new[] { "CertificateInputInvalid" }, r.ErrorIds);
     }

@@ -44,12 +44,22 @@ public sealed class TlsOpenSslTests : IDisposable
         Skip.IfNot(OpenSslServer.Available, "openssl is not installed");
         using var server = OpenSslServer.Start(_tmp, Pki.Server, new[] { Pki.Intermediate });
         PSObject o = Probe(server.Url);
-        Assert.True((bool)P(o, "Success")!, Describe(o));
+        // An mTLS test against a server that never asks for the certificate tested nothing: a failure of its own.
+        Assert.False((bool)P(o, "Success")!, Describe(o));
+        Assert.Equal("FAILED 200 no mTLS", P(o, "Verdict"));
         Assert.Equal(200, P(o, "StatusCode"));
         Assert.False((bool)P(o, "ClientCertificateRequested")!);
         Assert.False((bool)P(o, "ClientCertificateSent")!);
+        Assert.Contains("does not use mTLS", Diagnosis(o));
+        Assert.DoesNotContain("is not an expected status", Diagnosis(o));
+        PsResult quiet = _ps.Run("Test-MtlsEndpoint -Uri $args[0] -Certificate $b -TrustedCertificate $root -Quiet", server.Url);
+        Assert.Equal(new object[] { false }, quiet.Output.Select(x => x.BaseObject).ToArray());
+
+        // Without a certificate, a plain-TLS answer is what was asked for.
+        PsResult plain = _ps.Run("Test-MtlsEndpoint -Uri $args[0] -NoClientCertificate -TrustedCertificate $root", server.Url);
+        Assert.True((bool)P(Single(plain), "Success")!, Describe(Single(plain)));
         Assert.Null(P(o, "ClientChainMatchesAcceptableIssuers"));
-        Assert.Contains("did not ask for a client certificate", Diagnosis(o));
+        Assert.Contains("without asking for a client certificate", Diagnosis(o));
     }
 
     [SkippableTheory]
@@ -156,7 +166,7 @@ public sealed class TlsOpenSslTests : IDisposable
         Assert.Contains(Strings(o, "ServerCertificateErrors"), e => e.StartsWith("NameMismatch") && e.Contains("elsewhere.example"));
         Assert.Contains("does not name the host", Diagnosis(o));
 
-        PsResult skip = _ps.Run("Test-MtlsEndpoint -Uri $args[0] -Certificate $b -SkipCertificateCheck -TimeoutSec 20", server.Url);
+        PsResult skip = _ps.Run("Test-MtlsEndpoint -Uri $args[0] -NoClientCertificate -SkipCertificateCheck -TimeoutSec 20", server.Url);
         PSObject s = Single(skip);
         Assert.True((bool)P(s, "Success")!, Describe(s));
         Assert.Contains(skip.Warnings, w => w.Contains("SkipCertificateCheck"));
@@ -243,7 +253,7 @@ public sealed class TlsOpenSslTests : IDisposable
             sw.Stop();
             PSObject o = Single(r);
             Assert.Equal("FAILED timeout", P(o, "Verdict"));
-            Assert.Contains("No answer within 2 s while the TLS handshake", Diagnosis(o));
+            Assert.Contains("No answer within 2 s during the TLS handshake", Diagnosis(o));
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), sw.Elapsed.ToString());
         }
         finally

@@ -32,12 +32,13 @@ public class ContainerCorpusTests
             : $"{File}: {ErrorId ?? Error!.GetType().Name}: {Error!.Message}";
     }
 
-    public static Outcome Read(string corpora, string rel)
+    public static Outcome Read(string corpora, string rel) => Read(corpora, rel, CorpusCatalog.PasswordFor(corpora, rel));
+
+    public static Outcome Read(string folder, string rel, string? pw)
     {
-        string? pw = CorpusCatalog.PasswordFor(corpora, rel);
         SecureString? secure = pw is null ? null : new System.Net.NetworkCredential(string.Empty, pw).SecurePassword;
         var sw = Stopwatch.StartNew();
-        var task = Task.Run(() => ContainerReader.ReadFile(Path.Combine(corpora, rel), secure, null));
+        var task = Task.Run(() => ContainerReader.ReadFile(Path.Combine(folder, rel), secure, null));
         if (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(PerFile))
         {
             return new Outcome(rel, null, new TimeoutException($"no result after {PerFile.TotalSeconds} s"), sw.Elapsed);
@@ -46,6 +47,46 @@ public class ContainerCorpusTests
         return task.IsFaulted
             ? new Outcome(rel, null, task.Exception!.InnerException!, sw.Elapsed)
             : new Outcome(rel, task.Result, null, sw.Elapsed);
+    }
+
+    /// <summary>Exception types that mean a bug was hit, even when a categorised error wraps them.</summary>
+    internal static bool IsCrash(Exception e) => e is NullReferenceException or ArgumentNullException or InvalidCastException
+        or IndexOutOfRangeException or ArgumentOutOfRangeException or NotImplementedException;
+
+    [SkippableFact]
+    public void NoErrorOfAFuzzFindOrCorpusFileHidesACrash()
+    {
+        string? fuzz = Repo.FuzzFinds;
+        string? corpora = Repo.Corpora;
+        Skip.If(fuzz is null && corpora is null, "../shared/fuzz-finds and ../shared/corpora are absent; this walk needs them.");
+        var outcomes = new List<Outcome>();
+        if (fuzz is not null)
+        {
+            foreach (string file in Directory.EnumerateFiles(fuzz).Where(f => !f.EndsWith(".md", StringComparison.Ordinal)).OrderBy(f => f, StringComparer.Ordinal))
+            {
+                outcomes.Add(Read(fuzz, Path.GetFileName(file), Repo.FuzzPassword));
+            }
+        }
+
+        if (corpora is not null)
+        {
+            outcomes.AddRange(CorpusCatalog.Files(corpora).Select(rel => Read(corpora, rel)));
+        }
+
+        var crashes = new List<string>();
+        foreach (Outcome o in outcomes.Where(o => o.Error is not null))
+        {
+            for (Exception? e = o.Error; e is not null; e = e.InnerException)
+            {
+                if (IsCrash(e))
+                {
+                    crashes.Add($"{o}\n    {e.GetType().Name} {e.StackTrace?.Split('\n').FirstOrDefault()?.Trim()}");
+                    break;
+                }
+            }
+        }
+
+        Assert.True(crashes.Count == 0, $"{crashes.Count} of {outcomes.Count} files hit a crash type:\n{string.Join("\n", crashes)}");
     }
 
     [SkippableFact]
@@ -97,7 +138,7 @@ public class ContainerCorpusTests
         {
             for (Exception? e = o.Error; e is not null; e = e.InnerException)
             {
-                Assert.False(e is NullReferenceException or IndexOutOfRangeException, $"{o.File}: {o.Error}");
+                Assert.False(IsCrash(e), $"{o.File}: {o.Error}");
             }
 
             Assert.True(o.Elapsed < PerFile, $"{o.File} took {o.Elapsed}");

@@ -98,7 +98,8 @@ public class KdfGuardTests
     private static AlgorithmIdentifier Pkcs12Pbe(BigInteger iterations) =>
         new(PkcsObjectIdentifiers.PbeWithShaAnd3KeyTripleDesCbc, new DerSequence(new DerOctetString(Salt), new DerInteger(iterations)));
 
-    private static AlgorithmIdentifier Pbes2(BigInteger iterations) =>
+    /// <summary>PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) with any count, even one no int holds.</summary>
+    internal static AlgorithmIdentifier Pbes2(BigInteger iterations) =>
         new(PkcsObjectIdentifiers.IdPbeS2, new DerSequence(
             new AlgorithmIdentifier(PkcsObjectIdentifiers.IdPbkdf2, new DerSequence(new DerOctetString(Salt), new DerInteger(iterations),
                 new AlgorithmIdentifier(PkcsObjectIdentifiers.IdHmacWithSha256, DerNull.Instance))),

@@ -18,5 +18,5 @@ public class ServiceKeyFramingTests
     [InlineData("no json here", false)]
     [InlineData("", false)]
     public void KnowsWhenMoreLinesAreNeeded(string text, bool inside) =>
-        Assert.Equal(inside, ServiceKeyReader.IsInsideObject(text));
+        Assert.Equal(inside, ServiceKeyFraming.IsInsideObject(text));
 }

@@ -245,12 +245,12 @@ public class TlsUnitTests
         };
         string echo = "{\"headers\":{\"Authorization\":\"Bearer eyJhbGciOi.SECRETPART\",\"X-Trace\":\"harmless-value\"},"
             + "\"form\":\"client_secret=s3cr%2Ft+v4lue\",\"decoded\":\"s3cr/t v4lue\",\"token\":\"refresh_token=abcdefgh&x=1\"}";
-        string shown = TlsProbe.Redact(echo, options);
+        string shown = ProbeRedaction.Redact(echo, options);
         Assert.DoesNotContain("SECRETPART", shown);
         Assert.DoesNotContain("s3cr", shown);
         Assert.DoesNotContain("abcdefgh", shown);
         Assert.Contains("harmless-value", shown);
-        Assert.Contains("sb-x", TlsProbe.Redact("client_id=sb-x", options));
+        Assert.Contains("sb-x", ProbeRedaction.Redact("client_id=sb-x", options));
     }
 
     [Fact]

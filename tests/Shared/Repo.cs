@@ -28,6 +28,11 @@ public static class Repo
     }
 
     public static string? Corpora => Shared is { } s && Directory.Exists(Path.Combine(s, "corpora")) ? Path.Combine(s, "corpora") : null;
+
+    /// <summary>../shared/fuzz-finds (inputs found by mutation fuzzing, all with password <see cref="FuzzPassword"/>), or null.</summary>
+    public static string? FuzzFinds => Shared is { } s && Directory.Exists(Path.Combine(s, "fuzz-finds")) ? Path.Combine(s, "fuzz-finds") : null;
+
+    public const string FuzzPassword = "fuzzpw1";
 }
 
 /// <summary>A folder under the system temp folder, removed on dispose.</summary>

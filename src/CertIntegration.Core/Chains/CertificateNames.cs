@@ -1,5 +1,4 @@
 using System;
-using System.IO;
 using System.Linq;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -15,30 +14,23 @@ internal static class CertificateNames
     }
 
     /// <summary>
-    /// A file name made safe for Windows, macOS and Linux alike: no path or reserved characters, no trailing dots,
-    /// no device names, not empty, not overlong.
+    /// A file name made safe for Windows, macOS and Linux alike, and for the shells that will type it: letters,
+    /// digits (of any script), '.', '-', '_' and '+' are kept; every other character becomes '_' (runs of them one
+    /// '_'). So no path or reserved characters, no spaces, and none that bash, cmd or PowerShell read specially: the
+    /// '!' of SAP client ids ("sb-...!b18762", history expansion in bash, delayed expansion in cmd), '$', '`', '&',
+    /// '|', ';', '&lt;', '&gt;', quotes, '%', '^', '(', ')', '[', ']' (PowerShell wildcards), '{', '}', '*', '?', '#', '~',
+    /// '=', ',' and '@'. No leading '-', no leading or trailing dots, no device names, not empty, not overlong.
     /// </summary>
     public static string SafeFileName(string name, string fallback = "certificate")
     {
-        var invalid = new System.Collections.Generic.HashSet<char>(Path.GetInvalidFileNameChars().Concat(new[] { '<', '>', ':', '"', '/', '\\', '|', '?', '*' }));
         var sb = new StringBuilder(name.Length);
         foreach (char c in name)
         {
-            if (char.IsControl(c) || invalid.Contains(c))
-            {
-                sb.Append('_');
-            }
-            else if (char.IsWhiteSpace(c))
-            {
-                sb.Append('_');
-            }
-            else
-            {
-                sb.Append(c);
-            }
+            sb.Append(IsKept(c) ? c : '_');
         }
 
-        string s = sb.ToString().Trim('.', '_', ' ');
+        // A leading '-' would read as an option to the commands it is passed to.
+        string s = sb.ToString().Trim('.', '_').TrimStart('-', '.', '_');
         while (s.Contains("__"))
         {
             s = s.Replace("__", "_");
@@ -63,4 +55,9 @@ internal static class CertificateNames
 
         return s;
     }
+
+    private static bool IsKept(char c) =>
+        c is '.' or '-' or '_' or '+'
+        || char.IsLetterOrDigit(c)
+        || char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.NonSpacingMark or System.Globalization.UnicodeCategory.SpacingCombiningMark;
 }

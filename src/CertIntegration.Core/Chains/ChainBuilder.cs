@@ -38,7 +38,7 @@ internal static class ChainBuilder
     {
         var bc = certificates.Select(c => new X509Certificate(c.RawData)).ToList();
         return Build(bc, Array.Empty<PrivateKeyMaterial>(), out _)
-            .Select(chain => chain.Certificates.Select(c => ServiceKeyReader.ToX509(c)).ToList())
+            .Select(chain => chain.Certificates.Select(c => X509Conversion.ToX509(c)).ToList())
             .ToList();
     }
 

@@ -82,7 +82,7 @@ internal static class ContainerReader
         {
             verbose?.Invoke($"{label}: Java keystore (JKS).");
             using PasswordChars? pw = PasswordChars.From(password);
-            return ToBundles(JksReader.Read(bytes, label, pw?.Chars, verbose), source, label, verbose);
+            return ToBundles(JksReader.Read(bytes, label, pw?.Chars, verbose, warning), source, label, verbose, warning);
         }
 
         if (JksReader.IsJceks(bytes))
@@ -93,7 +93,7 @@ internal static class ContainerReader
 
         if (bytes[0] == 0x30)
         {
-            return ReadDer(bytes, source, label, password, verbose);
+            return ReadDer(bytes, source, label, password, verbose, warning);
         }
 
         string text = SafeFile.DecodeText(bytes);
@@ -140,7 +140,7 @@ internal static class ContainerReader
         throw NotAContainer(label, "no PEM block, JSON object or ASN.1 structure was found");
     }
 
-    private static IReadOnlyList<CertificateBundle> ReadDer(byte[] bytes, string source, string label, SecureString? password, Action<string>? verbose)
+    private static IReadOnlyList<CertificateBundle> ReadDer(byte[] bytes, string source, string label, SecureString? password, Action<string>? verbose, Action<string>? warning)
     {
         int end = Asn1Guard.Check(bytes, label);
         if (end < bytes.Length)
@@ -168,7 +168,7 @@ internal static class ContainerReader
         {
             verbose?.Invoke($"{label}: PKCS#12 (PFX).");
             using PasswordChars? pw = PasswordChars.From(password);
-            return ToBundles(Pkcs12Reader.Read(obj, label, pw?.Chars, verbose), source, label, verbose);
+            return ToBundles(Pkcs12Reader.Read(obj, label, pw?.Chars, verbose), source, label, verbose, warning);
         }
 
         if (seq[0] is DerObjectIdentifier oid)
@@ -317,7 +317,7 @@ internal static class ContainerReader
             throw new CertIntegrationException(ErrorIds.ContainerHasNoCertificate, FailureKind.InvalidData, $"{label} holds {what}.");
         }
 
-        return ToBundles(new ContainerContents(format, certs, pem.Keys), source, label, verbose);
+        return ToBundles(new ContainerContents(format, certs, pem.Keys), source, label, verbose, warning);
     }
 
     private static IEnumerable<byte[]> Pkcs7Blocks(string text, string label)
@@ -353,7 +353,7 @@ internal static class ContainerReader
     private static IReadOnlyList<CertificateBundle> ReadServiceKey(string text, string source, string label, Action<string>? verbose)
     {
         var bundles = new List<CertificateBundle>();
-        foreach (JObject doc in ServiceKeyReader.ParseDocuments(text, $"Service key {label}"))
+        foreach (JObject doc in ServiceKeyFraming.ParseDocuments(text, $"Service key {label}"))
         {
             CertificateBundle bundle = ServiceKeyReader.Read(doc, $"Service key {label}", verbose);
             bundle.Source = source;
@@ -363,8 +363,13 @@ internal static class ContainerReader
         return bundles;
     }
 
-    /// <summary>Groups certificates and keys into bundles with <see cref="ChainBuilder"/>.</summary>
-    internal static IReadOnlyList<CertificateBundle> ToBundles(ContainerContents contents, string source, string label, Action<string>? verbose)
+    /// <summary>
+    /// Groups certificates and keys into bundles with <see cref="ChainBuilder"/>. Keys that belong to none of the
+    /// certificates are left out, and <paramref name="warning"/> hears of them, like key blocks that cannot be read:
+    /// the certificates are still what the file holds (a test file of one certificate beside unrelated keys, a key
+    /// pasted from another source).
+    /// </summary>
+    internal static IReadOnlyList<CertificateBundle> ToBundles(ContainerContents contents, string source, string label, Action<string>? verbose, Action<string>? warning = null)
     {
         if (contents.Certificates.Count == 0)
         {
@@ -381,9 +386,9 @@ internal static class ContainerReader
         List<ChainBuilder.Chain> chains = ChainBuilder.Build(contents.Certificates, contents.Keys, out List<PrivateKeyMaterial> unmatched);
         if (unmatched.Count > 0)
         {
-            throw new CertIntegrationException(ErrorIds.KeyCertificateMismatch, FailureKind.InvalidData,
-                $"{label} ({contents.Format}) holds {unmatched.Count} private key(s) that belong to none of its certificates " +
-                $"({string.Join(", ", unmatched.Select(k => k.Algorithm))}); the key and certificate were probably taken from different sources.");
+            warning?.Invoke($"{label} ({contents.Format}) holds {unmatched.Count} private key(s) that belong to none of its certificates " +
+                $"({string.Join(", ", unmatched.Select(k => k.Algorithm).Distinct())}); the key and certificate were probably taken from different sources. " +
+                $"The certificates were read; the key(s) were left out ({ErrorIds.KeyCertificateMismatch}).");
         }
 
         var bundles = new List<CertificateBundle>(chains.Count);
@@ -391,7 +396,8 @@ internal static class ContainerReader
         foreach (ChainBuilder.Chain chain in chains)
         {
             var list = chain.Certificates.Select(c => ToX509(c, cache, label)).ToList();
-            bundles.Add(new CertificateBundle(list, chain.Key) { Source = source });
+            contents.Aliases.TryGetValue(Convert.ToBase64String(chain.Leaf.GetEncoded()), out string? alias);
+            bundles.Add(new CertificateBundle(list, chain.Key) { Source = source, Alias = alias });
         }
 
         verbose?.Invoke($"{label} ({contents.Format}): {contents.Certificates.Count} certificate(s), {contents.Keys.Count} private key(s), {bundles.Count} bundle(s).");
@@ -405,7 +411,7 @@ internal static class ContainerReader
             return x;
         }
 
-        x = ServiceKeyReader.ToX509(cert, label);
+        x = X509Conversion.ToX509(cert, label);
         cache[cert] = x;
         return x;
     }

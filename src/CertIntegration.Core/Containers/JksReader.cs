@@ -25,7 +25,7 @@ internal static class JksReader
 
     public static bool IsJceks(byte[] bytes) => bytes.Length >= 4 && ReadUInt32(bytes, 0) == JceksMagic;
 
-    public static ContainerContents Read(byte[] bytes, string source, char[]? password, Action<string>? verbose)
+    public static ContainerContents Read(byte[] bytes, string source, char[]? password, Action<string>? verbose, Action<string>? warning = null)
     {
         CheckLayout(bytes, source);
         var store = new JksStore();
@@ -44,12 +44,19 @@ internal static class JksReader
             throw Asn1Guard.Corrupt(source, $"the Java keystore is invalid ({ex.Message})", ex);
         }
 
-        verbose?.Invoke(password is null
-            ? $"{source}: Java keystore read without a password, so its integrity was not verified."
-            : $"{source}: Java keystore integrity check passed.");
+        if (password is null)
+        {
+            // Its certificates are readable without the password, but nothing proves the file is the one its owner saved.
+            (warning ?? verbose)?.Invoke($"{source}: the Java keystore was read without its password, so its integrity was not checked; give -Password to check it.");
+        }
+        else
+        {
+            verbose?.Invoke($"{source}: Java keystore integrity check passed.");
+        }
 
         var certs = new List<BcX509>();
         var keys = new List<PrivateKeyMaterial>();
+        var names = new List<KeyValuePair<BcX509, string>>();
         foreach (string alias in store.Aliases)
         {
             if (store.IsKeyEntry(alias))
@@ -96,15 +103,26 @@ internal static class JksReader
                 if (chain is not null)
                 {
                     certs.AddRange(chain);
+                    if (chain.Length > 0)
+                    {
+                        names.Add(new KeyValuePair<BcX509, string>(chain[0], alias));
+                    }
                 }
             }
             else if (store.GetCertificate(alias) is { } cert)
             {
                 certs.Add(cert);
+                names.Add(new KeyValuePair<BcX509, string>(cert, alias));
             }
         }
 
-        return new ContainerContents("JKS", certs, keys);
+        var contents = new ContainerContents("JKS", certs, keys);
+        foreach (KeyValuePair<BcX509, string> n in names)
+        {
+            contents.Name(n.Key, n.Value);
+        }
+
+        return contents;
     }
 
     /// <summary>Walks magic, version, entries and the trailing 20-byte digest, checking every length before use.</summary>

@@ -41,6 +41,6 @@ internal static class PemFilePair
                 $"The private key in '{keyFile}' belongs to the CA certificate '{chain.Leaf.SubjectDN}', not to '{issued.SubjectDN}' that it issued in '{certFile}'. Pair the certificate with the key that was created with it.");
         }
 
-        return new CertificateBundle(chain.Certificates.Select(ServiceKeyReader.ToX509).ToList(), chain.Key) { Source = certFile };
+        return new CertificateBundle(chain.Certificates.Select(X509Conversion.ToX509).ToList(), chain.Key) { Source = certFile };
     }
 }

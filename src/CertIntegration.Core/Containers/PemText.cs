@@ -123,6 +123,7 @@ internal static class PemText
         int LineNo(int index) => byOrigin ? normalized[index].Origin : index + 1;
         int blocks = 0;
         int i = 0;
+        var found = new List<(string BlockText, string Label, int Line)>();
         while (i < lines.Length)
         {
             string line = lines[i];
@@ -176,12 +177,57 @@ internal static class PemText
                     $"{source} holds more than {Limits.MaxPemBlocks} PEM blocks; the rest was not read.");
             }
 
-            string blockText = string.Join("\n", lines, i, end - i + 1) + "\n";
-            ReadBlock(blockText, label, beginLine, source, password, result, keyLeftOut);
+            found.Add((string.Join("\n", lines, i, end - i + 1) + "\n", label, beginLine));
             i = end + 1;
         }
 
+        CommitKdfWork(found, source);
+        foreach ((string blockText, string label, int beginLine) in found)
+        {
+            ReadBlock(blockText, label, beginLine, source, password, result, keyLeftOut);
+        }
+
         return result;
+    }
+
+    /// <summary>
+    /// Adds up what every encrypted PKCS#8 block will cost to decrypt, before the first is decrypted, so that a text
+    /// of many keys at high iteration counts fails at once. Blocks that cannot be decoded are named when they are read.
+    /// (Legacy "Proc-Type: 4,ENCRYPTED" keys derive with one MD5 pass and cost nothing worth counting.)
+    /// </summary>
+    private static void CommitKdfWork(List<(string BlockText, string Label, int Line)> blocks, string source)
+    {
+        var budget = new KdfBudget(source);
+        foreach ((string blockText, string label, _) in blocks)
+        {
+            if (label != "ENCRYPTED PRIVATE KEY")
+            {
+                continue;
+            }
+
+            long cost;
+            try
+            {
+                using var reader = new BcPemReader(new StringReader(blockText));
+                BcPemObject? pem = reader.ReadPemObject();
+                if (pem is null)
+                {
+                    continue;
+                }
+
+                cost = KdfGuard.Check(EncryptedPrivateKeyInfo.GetInstance(Asn1Guard.Parse(pem.Content, source)).EncryptionAlgorithm, source);
+            }
+            catch (CertIntegrationException ex) when (ex.ErrorId != ErrorIds.LimitExceeded)
+            {
+                continue;
+            }
+            catch (Exception ex) when (ex is IOException or FormatException or ArgumentException or InvalidCastException)
+            {
+                continue;
+            }
+
+            budget.Commit(cost);
+        }
     }
 
     private static void CheckArmour(Match m, string line, int lineNo, string source)
@@ -257,8 +303,27 @@ internal static class PemText
         catch (Exception ex) when (ex is not CertIntegrationException)
         {
             throw new CertIntegrationException(ErrorIds.CertificateMalformed, FailureKind.InvalidData,
-                $"{Where(source, lineNo)}: the '{label}' block is not a valid X.509 certificate ({ex.GetType().Name}: {ex.Message}).", ex);
+                $"{Where(source, lineNo)}: the '{label}' block is not a valid X.509 certificate ({UnreadableTime(ex) ?? $"{ex.GetType().Name}: {ex.Message}"}).", ex);
         }
+    }
+
+    /// <summary>
+    /// What to say when a date inside the certificate cannot be read (BouncyCastle only reports "corrupted stream
+    /// detected"): the year 0000 of some test certificates, or digits that are no date. Null for other damage.
+    /// </summary>
+    private static string? UnreadableTime(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            Type? thrower = e.TargetSite?.DeclaringType;
+            if (thrower == typeof(Asn1GeneralizedTime) || thrower == typeof(Asn1UtcTime))
+            {
+                return $"one of its dates, such as the validity period, is not a valid {(thrower == typeof(Asn1UtcTime) ? "UTCTime" : "GeneralizedTime")}: " +
+                    "a year outside 0001 to 9999 or digits that are no date";
+            }
+        }
+
+        return null;
     }
 
     private static PrivateKeyMaterial ReadKey(string blockText, BcPemObject pem, string label, string source, int lineNo, Func<PasswordChars?>? password)
@@ -285,7 +350,9 @@ internal static class PemText
                 char[] schemePassword = PbePassword.For(epki.EncryptionAlgorithm.Algorithm, pw.Chars);
                 try
                 {
-                    key = PrivateKeyFactory.DecryptKey(schemePassword, epki);
+                    key = ScryptPbes2.Uses(epki.EncryptionAlgorithm)
+                        ? PrivateKeyFactory.CreateKey(DecryptScrypt(epki, pw.Chars, source, label))
+                        : PrivateKeyFactory.DecryptKey(schemePassword, epki);
                 }
                 catch (Exception ex) when (ex is InvalidCipherTextException or IOException or ArgumentException or InvalidCastException or InvalidOperationException)
                 {
@@ -338,6 +405,24 @@ internal static class PemText
         {
             throw new CertIntegrationException(ErrorIds.PrivateKeyMalformed, FailureKind.InvalidData,
                 $"{Where(source, lineNo)}: the '{label}' block is not a valid private key ({ex.GetType().Name}).", ex);
+        }
+    }
+
+    private static PrivateKeyInfo DecryptScrypt(EncryptedPrivateKeyInfo epki, char[] password, string source, string label)
+    {
+        byte[] plain = ScryptPbes2.Decrypt(epki.EncryptionAlgorithm, epki.GetEncryptedData(), password, source);
+        try
+        {
+            Asn1Guard.Check(plain, source);
+            return PrivateKeyInfo.GetInstance(Asn1Object.FromByteArray(plain));
+        }
+        catch (CertIntegrationException ex) when (ex.ErrorId == ErrorIds.ContainerCorrupt)
+        {
+            throw PasswordIncorrect(source, label, ex); // the padding happened to fit; the rest is noise
+        }
+        finally
+        {
+            Array.Clear(plain, 0, plain.Length);
         }
     }
 

@@ -15,16 +15,14 @@ namespace CertIntegration.Core.Containers;
 
 /// <summary>
 /// Reads a PKCS#12 (PFX) file with BouncyCastle's ASN.1 types and PBE primitives. Every iteration count (MAC and each
-/// password-based encryption) is checked by <see cref="KdfGuard"/> before any key is derived, and the total work
-/// over the whole file is capped, so a crafted file fails in milliseconds. Password handling follows RFC 7292 plus
-/// the usual deviation: an empty password may have been encoded as an empty byte string (the "null" password of
-/// some Windows and Java exports) rather than as the two-byte BMP terminator; both are tried.
+/// password-based encryption) is checked by <see cref="KdfGuard"/>, and the work of all of them is committed to the
+/// file's <see cref="KdfBudget"/> before any key is derived, so a crafted file fails in milliseconds. Password
+/// handling follows RFC 7292 plus the usual deviation: an empty password may have been encoded as an empty byte
+/// string (the "null" password of some Windows and Java exports) rather than as the two-byte BMP terminator; both are
+/// tried.
 /// </summary>
 internal sealed class Pkcs12Reader
 {
-    /// <summary>Highest sum of iteration counts over one file (MAC plus every decryption).</summary>
-    public const long MaxTotalIterations = 20_000_000;
-
     /// <summary>Most bags (certificates, keys...) read from one file.</summary>
     public const int MaxBags = 5000;
 
@@ -33,14 +31,16 @@ internal sealed class Pkcs12Reader
     private readonly string _source;
     private readonly Action<string>? _verbose;
     private readonly List<BcX509> _certs = new();
+    private readonly List<KeyValuePair<BcX509, string>> _names = new();
     private readonly List<PrivateKeyMaterial> _keys = new();
-    private long _iterations;
+    private readonly KdfBudget _budget;
     private int _bags;
 
     private Pkcs12Reader(string source, Action<string>? verbose)
     {
         _source = source;
         _verbose = verbose;
+        _budget = new KdfBudget(source);
     }
 
     public static bool LooksLikePfx(Asn1Object obj)
@@ -55,7 +55,13 @@ internal sealed class Pkcs12Reader
     {
         var reader = new Pkcs12Reader(source, verbose);
         reader.ReadPfx(obj, password);
-        return new ContainerContents("PKCS#12", reader._certs, reader._keys);
+        var contents = new ContainerContents("PKCS#12", reader._certs, reader._keys);
+        foreach (KeyValuePair<BcX509, string> n in reader._names)
+        {
+            contents.Name(n.Key, n.Value);
+        }
+
+        return contents;
     }
 
     private void ReadPfx(Asn1Object obj, char[]? password)
@@ -89,11 +95,13 @@ internal sealed class Pkcs12Reader
 
         // First pass, before any key derivation: the MAC's iteration count, and every PBE algorithm visible without decrypting.
         ContentInfo[] infos;
+        long macCost = 0;
         try
         {
             if (mac is not null)
             {
-                Guard(mac.IterationCount, "the MAC");
+                macCost = KdfGuard.CheckMac(mac, $"{_source} (the MAC)");
+                _budget.Commit(macCost);
             }
 
             infos = AuthenticatedSafe.GetInstance(Asn1Guard.Parse(authSafeData, _source)).GetContentInfo();
@@ -118,11 +126,16 @@ internal sealed class Pkcs12Reader
         if (mac is not null)
         {
             PasswordVariant? ok = null;
-            foreach (PasswordVariant v in candidates)
+            for (int i = 0; i < candidates.Count; i++)
             {
-                if (MacMatches(mac, authSafeData, v))
+                if (i > 0)
                 {
-                    ok = v;
+                    _budget.Commit(macCost); // the first try was committed with the rest of the file
+                }
+
+                if (MacMatches(mac, authSafeData, candidates[i]))
+                {
+                    ok = candidates[i];
                     break;
                 }
             }
@@ -158,18 +171,11 @@ internal sealed class Pkcs12Reader
             if (ci.ContentType.Equals(PkcsObjectIdentifiers.EncryptedData))
             {
                 EncryptedData d = EncryptedData.GetInstance(ci.Content ?? throw Asn1Guard.Corrupt(_source, "an encrypted safe has no content"));
-                GuardAlgorithm(d.EncryptionAlgorithm, "an encrypted safe");
+                _budget.Commit(GuardAlgorithm(d.EncryptionAlgorithm, "an encrypted safe"));
             }
             else if (ci.ContentType.Equals(PkcsObjectIdentifiers.Data))
             {
-                byte[] octets = Asn1OctetString.GetInstance(ci.Content ?? throw Asn1Guard.Corrupt(_source, "a safe has no content")).GetOctets();
-                foreach (SafeBag bag in Bags(octets))
-                {
-                    if (bag.BagID.Equals(PkcsObjectIdentifiers.Pkcs8ShroudedKeyBag))
-                    {
-                        GuardAlgorithm(EncryptedPrivateKeyInfo.GetInstance(bag.BagValue).EncryptionAlgorithm, "a key bag");
-                    }
-                }
+                CommitKeyBags(Asn1OctetString.GetInstance(ci.Content ?? throw Asn1Guard.Corrupt(_source, "a safe has no content")).GetOctets());
             }
         }
         catch (Exception ex) when (IsFormatError(ex))
@@ -178,14 +184,28 @@ internal sealed class Pkcs12Reader
         }
     }
 
+    /// <summary>Commits the work of every shrouded key bag of one safe contents, before any of them is decrypted.</summary>
+    private void CommitKeyBags(byte[] safeContents)
+    {
+        foreach (SafeBag bag in Bags(safeContents))
+        {
+            if (bag.BagID.Equals(PkcsObjectIdentifiers.Pkcs8ShroudedKeyBag))
+            {
+                _budget.Commit(GuardAlgorithm(EncryptedPrivateKeyInfo.GetInstance(bag.BagValue).EncryptionAlgorithm, "a key bag"));
+            }
+        }
+    }
+
     private void ReadContentInfo(ContentInfo ci, ref List<PasswordVariant> candidates, ref bool confirmed, char[]? password)
     {
         byte[] octets;
+        bool bagsCommitted = false;
         try
         {
             if (ci.ContentType.Equals(PkcsObjectIdentifiers.Data))
             {
                 octets = Asn1OctetString.GetInstance(ci.Content).GetOctets();
+                bagsCommitted = true; // by PreCheck
             }
             else if (ci.ContentType.Equals(PkcsObjectIdentifiers.EncryptedData))
             {
@@ -196,7 +216,7 @@ internal sealed class Pkcs12Reader
                     return;
                 }
 
-                octets = DecryptWithCandidates(d.EncryptionAlgorithm, d.Content.GetOctets(), "an encrypted safe", ref candidates, ref confirmed, password, checkPlaintext: true);
+                octets = DecryptWithCandidates(d.EncryptionAlgorithm, d.Content.GetOctets(), "an encrypted safe", ref candidates, ref confirmed, password);
             }
             else
             {
@@ -209,11 +229,23 @@ internal sealed class Pkcs12Reader
             throw Asn1Guard.Corrupt(_source, $"a PKCS#12 safe is invalid ({ex.Message})", ex);
         }
 
-        ReadSafeContents(octets, 0, ref candidates, ref confirmed, password);
+        ReadSafeContents(octets, 0, bagsCommitted, ref candidates, ref confirmed, password);
     }
 
-    private void ReadSafeContents(byte[] octets, int depth, ref List<PasswordVariant> candidates, ref bool confirmed, char[]? password)
+    private void ReadSafeContents(byte[] octets, int depth, bool bagsCommitted, ref List<PasswordVariant> candidates, ref bool confirmed, char[]? password)
     {
+        if (!bagsCommitted)
+        {
+            try
+            {
+                CommitKeyBags(octets);
+            }
+            catch (Exception ex) when (IsFormatError(ex))
+            {
+                throw Asn1Guard.Corrupt(_source, $"a PKCS#12 safe is invalid ({ex.Message})", ex);
+            }
+        }
+
         foreach (SafeBag bag in Bags(octets))
         {
             if (++_bags > MaxBags)
@@ -235,7 +267,12 @@ internal sealed class Pkcs12Reader
 
                     byte[] der = Asn1OctetString.GetInstance(cb.CertValue).GetOctets();
                     Asn1Guard.Check(der, _source);
-                    _certs.Add(PemText.ParseCertificate(der, _source, 0, "PKCS#12 certificate bag"));
+                    BcX509 parsed = PemText.ParseCertificate(der, _source, 0, "PKCS#12 certificate bag");
+                    _certs.Add(parsed);
+                    if (FriendlyName(bag) is { } friendly)
+                    {
+                        _names.Add(new KeyValuePair<BcX509, string>(parsed, friendly));
+                    }
                 }
                 else if (id.Equals(PkcsObjectIdentifiers.KeyBag))
                 {
@@ -244,8 +281,7 @@ internal sealed class Pkcs12Reader
                 else if (id.Equals(PkcsObjectIdentifiers.Pkcs8ShroudedKeyBag))
                 {
                     var epki = EncryptedPrivateKeyInfo.GetInstance(bag.BagValue);
-                    GuardAlgorithm(epki.EncryptionAlgorithm, "a key bag");
-                    byte[] plain = DecryptWithCandidates(epki.EncryptionAlgorithm, epki.GetEncryptedData(), "a private key", ref candidates, ref confirmed, password, checkPlaintext: true);
+                    byte[] plain = DecryptWithCandidates(epki.EncryptionAlgorithm, epki.GetEncryptedData(), "a private key", ref candidates, ref confirmed, password);
                     try
                     {
                         AddKey(PrivateKeyInfo.GetInstance(Asn1Guard.Parse(plain, _source)));
@@ -263,7 +299,7 @@ internal sealed class Pkcs12Reader
                             $"{_source}: PKCS#12 safe contents are nested more than {MaxNestedSafeContents} levels deep.");
                     }
 
-                    ReadSafeContents(bag.BagValue.GetEncoded(), depth + 1, ref candidates, ref confirmed, password);
+                    ReadSafeContents(bag.BagValue.GetEncoded(), depth + 1, bagsCommitted: false, ref candidates, ref confirmed, password);
                 }
                 else
                 {
@@ -315,21 +351,24 @@ internal sealed class Pkcs12Reader
 
     /// <summary>
     /// Decrypts with the password variant already known to work, or (no MAC) tries each: the first that decrypts to
-    /// well-formed DER is kept for the rest of the file.
+    /// well-formed DER is kept for the rest of the file. The first try's work was committed before any derivation;
+    /// each further try is committed before it runs.
     /// </summary>
-    private byte[] DecryptWithCandidates(AlgorithmIdentifier alg, byte[] data, string what, ref List<PasswordVariant> candidates, ref bool confirmed, char[]? password, bool checkPlaintext)
+    private byte[] DecryptWithCandidates(AlgorithmIdentifier alg, byte[] data, string what, ref List<PasswordVariant> candidates, ref bool confirmed, char[]? password)
     {
         Exception? last = null;
-        foreach (PasswordVariant v in candidates)
+        for (int i = 0; i < candidates.Count; i++)
         {
+            PasswordVariant v = candidates[i];
+            if (i > 0)
+            {
+                _budget.Commit(GuardAlgorithm(alg, what));
+            }
+
             try
             {
-                Spend(alg);
                 byte[] plain = Decrypt(alg, data, v);
-                if (checkPlaintext)
-                {
-                    Asn1Guard.Check(plain, _source);
-                }
+                Asn1Guard.Check(plain, _source);
 
                 if (!confirmed)
                 {
@@ -367,6 +406,11 @@ internal sealed class Pkcs12Reader
 
     private byte[] Decrypt(AlgorithmIdentifier alg, byte[] data, PasswordVariant v)
     {
+        if (ScryptPbes2.Uses(alg))
+        {
+            return ScryptPbes2.Decrypt(alg, data, v.Chars, _source);
+        }
+
         object? engine;
         try
         {
@@ -441,8 +485,6 @@ internal sealed class Pkcs12Reader
                 $"{_source}: the PKCS#12 integrity check uses algorithm {digestOid.Id}{hint}, which is not supported.", ex);
         }
 
-        _iterations += mac.IterationCount.IntValue;
-        CheckBudget();
         var generator = new Pkcs12ParametersGenerator(digest);
         byte[] pw = PbeParametersGenerator.Pkcs12PasswordToBytes(v.Chars, v.WrongZero);
         try
@@ -474,51 +516,7 @@ internal sealed class Pkcs12Reader
         }
     }
 
-    private void Guard(Org.BouncyCastle.Math.BigInteger count, string what) => KdfGuard.CheckCount(count, $"{_source} ({what})");
-
-    private void GuardAlgorithm(AlgorithmIdentifier alg, string what) => KdfGuard.Check(alg, $"{_source} ({what})");
-
-    /// <summary>Adds the iteration count of one decryption to the file's budget before it runs.</summary>
-    private void Spend(AlgorithmIdentifier alg)
-    {
-        long count = 1;
-        try
-        {
-            string id = alg.Algorithm.Id;
-            if (alg.Algorithm.Equals(PkcsObjectIdentifiers.IdPbeS2))
-            {
-                var kdf = PbeS2Parameters.GetInstance(alg.Parameters).KeyDerivationFunc;
-                if (kdf.Algorithm.Equals(PkcsObjectIdentifiers.IdPbkdf2))
-                {
-                    count = Pbkdf2Params.GetInstance(kdf.Parameters).IterationCount.LongValue;
-                }
-            }
-            else if (id.StartsWith("1.2.840.113549.1.12.1.", StringComparison.Ordinal))
-            {
-                count = Pkcs12PbeParams.GetInstance(alg.Parameters).Iterations.LongValue;
-            }
-            else if (id.StartsWith("1.2.840.113549.1.5.", StringComparison.Ordinal))
-            {
-                count = PbeParameter.GetInstance(alg.Parameters).IterationCount.LongValue;
-            }
-        }
-        catch (Exception ex) when (IsFormatError(ex))
-        {
-            // KdfGuard has already named malformed parameters
-        }
-
-        _iterations += Math.Max(1, count);
-        CheckBudget();
-    }
-
-    private void CheckBudget()
-    {
-        if (_iterations > MaxTotalIterations)
-        {
-            throw new CertIntegrationException(ErrorIds.LimitExceeded, FailureKind.LimitsExceeded,
-                $"{_source}: decrypting the PKCS#12 file would take more than {MaxTotalIterations} key-derivation iterations in total; it was not read further.");
-        }
-    }
+    private long GuardAlgorithm(AlgorithmIdentifier alg, string what) => KdfGuard.Check(alg, $"{_source} ({what})");
 
     private CertIntegrationException TooMany() =>
         new(ErrorIds.LimitExceeded, FailureKind.LimitsExceeded, $"{_source}: the PKCS#12 file holds more than {MaxBags} entries; it was not read.");
@@ -552,6 +550,28 @@ internal sealed class Pkcs12Reader
 
         public bool WrongZero { get; }
     }
+
+    /// <summary>The bag's friendlyName attribute (PKCS#9 BMPString), at most 256 characters; null when absent or malformed.</summary>
+    private static string? FriendlyName(SafeBag bag)
+    {
+        if (bag.BagAttributes is not { } attributes)
+        {
+            return null;
+        }
+
+        foreach (Asn1Encodable item in attributes)
+        {
+            if (Org.BouncyCastle.Asn1.Pkcs.AttributePkcs.GetInstance(item) is { } a
+                && a.AttrType.Equals(PkcsObjectIdentifiers.Pkcs9AtFriendlyName)
+                && a.AttrValues.Count > 0 && a.AttrValues[0] is IAsn1String text)
+            {
+                string name = text.GetString();
+                return name.Length == 0 ? null : name.Length > 256 ? name.Substring(0, 256) : name;
+            }
+        }
+
+        return null;
+    }
 }
 
 /// <summary>Certificates and keys found in one container, before they are grouped into bundles.</summary>
@@ -569,4 +589,22 @@ internal sealed class ContainerContents
     public List<BcX509> Certificates { get; }
 
     public List<PrivateKeyMaterial> Keys { get; }
+
+    /// <summary>
+    /// The names the container gives its certificates (JKS aliases, PKCS#12 friendlyName), by the certificate's
+    /// DER in Base64; a bundle takes the name of its leaf as <see cref="CertificateBundle.Alias"/>.
+    /// </summary>
+    public Dictionary<string, string> Aliases { get; } = new(StringComparer.Ordinal);
+
+    public void Name(BcX509 certificate, string? alias)
+    {
+        if (!string.IsNullOrEmpty(alias))
+        {
+            string key = Convert.ToBase64String(certificate.GetEncoded());
+            if (!Aliases.ContainsKey(key))
+            {
+                Aliases[key] = alias!;
+            }
+        }
+    }
 }

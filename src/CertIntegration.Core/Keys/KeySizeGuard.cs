@@ -58,7 +58,7 @@ internal static class KeySizeGuard
             return;
         }
 
-        RsaPublicKeyStructure rsa;
+        RsaPublicKeyStructure? rsa;
         try
         {
             rsa = RsaPublicKeyStructure.GetInstance(spki.ParsePublicKey());
@@ -66,6 +66,13 @@ internal static class KeySizeGuard
         catch (Exception ex) when (Pkcs12Reader.IsFormatError(ex))
         {
             return;
+        }
+
+        if (rsa is null)
+        {
+            // An empty BIT STRING parses to nothing; every later use of the key would fail on it.
+            throw new CertIntegrationException(ErrorIds.CertificateMalformed, FailureKind.InvalidData,
+                $"{label}: the certificate '{cert.SubjectDN}' is malformed: its RSA public key is empty.");
         }
 
         CheckModulus(rsa.Modulus, label, $"the certificate '{cert.SubjectDN}'");

@@ -85,6 +85,9 @@ public class CertificateBundle
     /// <summary>Service key type: certificate or certificate_external; empty when the bundle did not come from a service key.</summary>
     public string? KeyType { get; internal set; }
 
+    /// <summary>The name the container gave the leaf: its JKS alias or PKCS#12 friendlyName; null when it had none.</summary>
+    public string? Alias { get; internal set; }
+
     /// <summary>The file this bundle was read from, when it came from a file.</summary>
     public string? Source { get; internal set; }
 

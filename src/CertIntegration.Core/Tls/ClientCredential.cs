@@ -204,12 +204,14 @@ internal sealed class ClientCredential : IDisposable
     /// </summary>
     public static ClientCredential FromPfx(string path, SecureString? password)
     {
-        IReadOnlyList<CertificateBundle> bundles = ContainerReader.ReadFile(path, password, verbose: null);
+        var leftOut = new List<string>();
+        IReadOnlyList<CertificateBundle> bundles = ContainerReader.ReadFile(path, password, verbose: null, leftOut.Add);
         CertificateBundle? withKey = bundles.FirstOrDefault(b => b.HasPrivateKey);
         if (withKey is null)
         {
+            // Keys that were left out (one of another certificate, one that could not be read) say why there is none.
             throw new CertIntegrationException(ErrorIds.PemNoPrivateKey, FailureKind.InvalidData,
-                $"'{path}' contains no private key; a client certificate needs one (a PFX exported with its key).");
+                $"'{path}' contains no private key; a client certificate needs one (a PFX exported with its key).{string.Concat(leftOut.Select(w => " " + w))}");
         }
 
         return FromBundle(withKey);

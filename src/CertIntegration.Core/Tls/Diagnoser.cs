@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Security.Cryptography.X509Certificates;
 
 namespace CertIntegration.Core.Tls;
 
@@ -17,28 +18,39 @@ internal static class Diagnoser
         r.ClientChainMatchesAcceptableIssuers = r.ClientCertificateRequested ? TlsProbe.ChainMatches(cred, r.AcceptableIssuers) : null;
         string where = r.Uri is null ? "the server" : $"{r.Uri.Host}:{r.Uri.Port}";
 
+        // Testing an mTLS endpoint with a certificate the server never asked for tests nothing: a failure, unless
+        // the caller said a plain-TLS answer is what they want (-NoClientCertificate, no certificate at all).
+        if (cred is not null && r.StatusCode is not null && !r.ClientCertificateRequested && r.Failure is ProbeFailure.None or ProbeFailure.UnexpectedStatus)
+        {
+            r.Success = false;
+            r.Failure = ProbeFailure.ClientCertificateNotRequested;
+        }
+
         switch (r.Failure)
         {
             case ProbeFailure.DnsFailure:
-                d.Add($"The host name '{r.Uri?.Host}' could not be resolved (DNS). Check the spelling (for Cloud Integration: the runtime URL 'url' from the service key), your DNS server and VPN. This cmdlet connects directly and does not use an HTTP proxy.");
+                d.Add($"The host name '{r.Uri?.Host}' could not be resolved (DNS). Check the spelling (for Cloud Integration: the runtime URL 'url' from the service key), your DNS server and VPN. Without -Proxy this cmdlet connects directly; behind a corporate proxy, pass -Proxy (and -ProxyCredential).");
                 break;
             case ProbeFailure.ConnectionRefused:
                 d.Add($"The connection to {where} was refused: nothing listens on that port, or a firewall rejects it. Check the port in the URL.");
                 break;
             case ProbeFailure.ConnectFailed:
-                d.Add($"Could not connect to {where}: {r.Error} Check the network path (firewall, VPN, proxy: this cmdlet does not use an HTTP proxy).");
+                d.Add($"Could not connect to {where}: {r.Error} Check the network path (firewall, VPN; behind a corporate proxy, pass -Proxy).");
                 break;
             case ProbeFailure.Timeout:
-                d.Add($"No answer within {options.TimeoutSec} s while {r.FailedStage ?? "waiting"}. "
+                d.Add($"No answer within {options.TimeoutSec} s {StageText(r.FailedStage)}. "
                     + (r.FailedStage is "connecting" or "resolving the host name"
                         ? "A firewall that drops packets silently, or a host that is down, looks like this."
                         : "The server accepted the connection but did not go on; raise -TimeoutSec if the endpoint is slow (an iFlow that calls other systems can take long)."));
+                break;
+            case ProbeFailure.ProxyFailed:
+                d.Add(r.Error ?? "The HTTP proxy did not open the tunnel.");
                 break;
             case ProbeFailure.Cancelled:
                 d.Add("The test was stopped before it finished.");
                 break;
             case ProbeFailure.Unexpected:
-                d.Add($"The test failed while {r.FailedStage}: {r.Error}");
+                d.Add($"The test failed {StageText(r.FailedStage)}: {r.Error}");
                 break;
         }
 
@@ -55,8 +67,7 @@ internal static class Diagnoser
             var chain = r.ServerCertificateErrors.Where(e => !e.StartsWith("NameMismatch", StringComparison.Ordinal)).ToList();
             if (chain.Count > 0)
             {
-                d.Add("This machine does not trust the server's certificate chain (" + string.Join(" ", chain) + ") A missing root or intermediate CA is what other tools report as an 'SSL handshake error'. "
-                    + "If this server is the right one, download its chain with 'Get-ServerCertificateChain " + r.Uri + " | Export-CertificateChain' and pass its root with -TrustedCertificate (or install it as a trusted root).");
+                d.Add(ServerChainAdvice(r, chain));
             }
 
             if (names.Count > 0)
@@ -101,28 +112,38 @@ internal static class Diagnoser
         }
 
         // What the server asked for.
-        if (r.Failure is ProbeFailure.None or ProbeFailure.UnexpectedStatus or ProbeFailure.RejectedAfterHandshake or ProbeFailure.HandshakeFailed or ProbeFailure.NoAnswer)
+        if (r.Failure is ProbeFailure.None or ProbeFailure.UnexpectedStatus or ProbeFailure.ClientCertificateNotRequested or ProbeFailure.RejectedAfterHandshake or ProbeFailure.HandshakeFailed or ProbeFailure.NoAnswer)
         {
             if (cred is not null && !r.ClientCertificateRequested && r.ServerCertificateChain.Length > 0)
             {
-                d.Add("The server did not ask for a client certificate, so none was sent. For Cloud Integration, call the runtime URL from the service key (its 'url'), not the design-time (tenant) URL; and check that no proxy or load balancer in between terminates TLS.");
+                d.Add((r.Failure == ProbeFailure.ClientCertificateNotRequested
+                        ? $"The server answered HTTP {r.StatusCode} without asking for a client certificate: this endpoint does not use mTLS, so the certificate was not tested. "
+                        : "The server did not ask for a client certificate, so none was sent. ")
+                    + "For Cloud Integration, call the runtime URL from the service key (its 'url'), not the design-time (tenant) URL; and check that no proxy or load balancer in between terminates TLS. "
+                    + "To test an endpoint without mTLS, use -NoClientCertificate.");
             }
 
             if (r.ClientChainMatchesAcceptableIssuers == false)
             {
-                d.Add("The server asked for a client certificate from these CAs only: " + string.Join("; ", r.AcceptableIssuers)
-                    + ". None of them is in your certificate's chain (" + string.Join("; ", cred!.ChainIssuerNames) + "), so the server does not trust your root: the request then arrives without a certificate (HTTP 401 on Cloud Integration). "
-                    + "Use a certificate issued by one of those CAs (for SAP BTP: a CA from SAP's list of trusted certificate authorities), or have the server trust your root.");
-                if (!cred.ChainIsComplete)
+                // An incomplete chain is the cause to fix first: with its intermediates and root, the chain may well
+                // reach a CA the server accepts.
+                if (!cred!.ChainIsComplete)
                 {
-                    d.Add("Your certificate's chain is incomplete here: it ends at '" + cred.ChainIssuerNames.Last() + "', which is not a root, so only part of the chain could be sent. "
+                    d.Add("Your certificate's chain is incomplete here: it ends at '" + cred.ChainIssuerNames.Last() + "', which is not a root, so only part of the chain could be sent, and none of it is among the CAs the server accepts ("
+                        + string.Join("; ", r.AcceptableIssuers) + "). "
                         + "Pass the certificate with its intermediates (a service key, a PFX or PEM with the whole chain)"
                         + " or, on Windows, install the intermediates in the Intermediate Certification Authorities store.");
+                }
+                else
+                {
+                    d.Add("The server asked for a client certificate from these CAs only: " + string.Join("; ", r.AcceptableIssuers)
+                        + ". None of them is in your certificate's chain (" + string.Join("; ", cred.ChainIssuerNames) + "), so the server does not trust your root: the request then arrives without a certificate (HTTP 401 on Cloud Integration). "
+                        + "Use a certificate issued by one of those CAs (for SAP BTP: a CA from SAP's list of trusted certificate authorities), or have the server trust your root.");
                 }
             }
         }
 
-        if (r.StatusCode is int code && !r.Success)
+        if (r.StatusCode is int code && !r.Success && r.Failure != ProbeFailure.ClientCertificateNotRequested)
         {
             string body = r.ResponseBody ?? string.Empty;
             bool invalidClient = body.IndexOf("invalid_client", StringComparison.OrdinalIgnoreCase) >= 0;
@@ -180,6 +201,7 @@ internal static class Diagnoser
         r.Diagnosis = d.Distinct().ToArray();
         r.Verdict = r.Success
             ? $"OK {r.StatusCode}"
+            : r.Failure == ProbeFailure.ClientCertificateNotRequested ? $"FAILED {r.StatusCode} no mTLS"
             : r.StatusCode is int s ? $"FAILED {s}" : "FAILED " + r.Failure switch
             {
                 ProbeFailure.DnsFailure => "DNS",
@@ -192,8 +214,52 @@ internal static class Diagnoser
                 ProbeFailure.HandshakeFailed => "handshake",
                 ProbeFailure.NoAnswer => "no answer",
                 ProbeFailure.NotHttp => "not HTTP",
+                ProbeFailure.ClientCertificateNotRequested => "no mTLS",
+                ProbeFailure.ProxyFailed => "proxy",
                 ProbeFailure.Unexpected => "error",
                 _ => r.Failure.ToString(),
             };
     }
+
+    /// <summary>What to do about a server chain this machine does not trust: the real cause first.</summary>
+    private static string ServerChainAdvice(MtlsTestResult r, List<string> errors)
+    {
+        string all = string.Join(" ", errors) + " ";
+        X509Certificate2? leaf = r.ServerCertificateChain.Length > 0 ? r.ServerCertificateChain[0] : null;
+        if (all.StartsWith("NotTimeValid", StringComparison.Ordinal) || all.Contains(" NotTimeValid"))
+        {
+            DateTime now = DateTime.UtcNow;
+            X509Certificate2? stale = r.ServerCertificateChain.FirstOrDefault(c => c.NotAfter.ToUniversalTime() < now || c.NotBefore.ToUniversalTime() > now);
+            string what = stale is null
+                ? "a certificate of the server's chain is expired or not yet valid"
+                : stale.NotAfter.ToUniversalTime() < now
+                    ? $"the server's certificate '{stale.Subject}' expired on {stale.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm} UTC"
+                    : $"the server's certificate '{stale.Subject}' is valid only from {stale.NotBefore.ToUniversalTime():yyyy-MM-dd HH:mm} UTC";
+            return $"This machine does not trust the server's certificate: {what}. Trusting its root does not help: the server's operator must renew it (or, when this machine's clock is wrong, correct the clock). ({string.Join(" ", errors)})";
+        }
+
+        if (leaf is not null && r.ServerCertificateChain.Length == 1 && string.Equals(leaf.Subject, leaf.Issuer, StringComparison.Ordinal))
+        {
+            return $"The server presents a self-signed certificate ('{leaf.Subject}', thumbprint {leaf.Thumbprint}), which no machine trusts by itself. "
+                + "If this is the right server (ask its operator for the thumbprint), trust that very certificate: 'Get-ServerCertificateChain " + r.Uri + " | Export-CertificateChain' and pass the file with -TrustedCertificate. "
+                + $"({string.Join(" ", errors)})";
+        }
+
+        if (all.Contains("PartialChain"))
+        {
+            return "The server does not send the intermediate CA certificate its certificate needs, and this machine does not have it (" + string.Join(" ", errors) + ") "
+                + "Strict clients (OpenSSL, Java) fail the same way: the server's operator should send the whole chain. Meanwhile, see what it sends with 'Get-ServerCertificateChain " + r.Uri + "' and pass the missing intermediate and its root with -TrustedCertificate.";
+        }
+
+        return "This machine does not trust the server's certificate chain (" + string.Join(" ", errors) + ") A missing root or intermediate CA is what other tools report as an 'SSL handshake error'. "
+            + "If this server is the right one, download its chain with 'Get-ServerCertificateChain " + r.Uri + " | Export-CertificateChain' and pass its root with -TrustedCertificate (or install it as a trusted root).";
+    }
+
+    /// <summary>"during the TLS handshake", "while connecting": the stage a probe stopped at, as words.</summary>
+    private static string StageText(string? stage) => stage switch
+    {
+        null or "" => "while waiting",
+        _ when stage.StartsWith("the ", StringComparison.Ordinal) => "during " + stage,
+        _ => "while " + stage,
+    };
 }

@@ -1,5 +1,4 @@
 using System;
-using System.Collections;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
@@ -14,205 +13,6 @@ using System.Threading;
 using System.Threading.Tasks;
 
 namespace CertIntegration.Core.Tls;
-
-internal enum ProbeFailure
-{
-    None,
-    DnsFailure,
-    ConnectionRefused,
-    ConnectFailed,
-    Timeout,
-    Cancelled,
-    HandshakeFailed,
-    ServerUntrusted,
-    RejectedAfterHandshake,
-    NoAnswer,
-    NotHttp,
-    UnexpectedStatus,
-    Unexpected,
-}
-
-/// <summary>What one probe is asked to do.</summary>
-internal sealed class ProbeOptions
-{
-    public string Method { get; set; } = "GET";
-
-    public byte[]? Body { get; set; }
-
-    public string? ContentType { get; set; }
-
-    /// <summary>Request headers, in the order given; the cmdlet layer turns -Headers into these.</summary>
-    public IReadOnlyList<KeyValuePair<string, string>>? Headers { get; set; }
-
-    public int TimeoutSec { get; set; } = 30;
-
-    public int[]? ExpectedStatusCodes { get; set; }
-
-    public ServerCertificateValidator Validator { get; set; } = new(null);
-
-    public bool SkipCertificateCheck { get; set; }
-
-    /// <summary>The client certificate to present when the server asks; null to probe without one.</summary>
-    public ClientCredential? Credential { get; set; }
-
-    public int MaxBodyBytes { get; set; } = 8 * 1024;
-
-    /// <summary>Observing handshakes already made in this cmdlet call, shared by its probes; null to observe every time.</summary>
-    public ObservationCache? Observations { get; set; }
-}
-
-/// <summary>
-/// The observing handshake's findings per host and port, within one cmdlet call: testing 200 endpoints of one
-/// tenant then costs one observing handshake instead of 200 (half the handshakes, and one "no client certificate"
-/// entry in the server's log instead of one per endpoint). Only complete observations (a server certificate seen)
-/// are kept; failures are not, so each probe tells its own. Safe because the real connection checks the server
-/// again (<see cref="CertificateGuard"/>, the validation callback).
-/// </summary>
-internal sealed class ObservationCache
-{
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HandshakeObservation> _seen = new(StringComparer.OrdinalIgnoreCase);
-
-    public bool TryGet(string host, int port, out HandshakeObservation? observation) => _seen.TryGetValue(host + "|" + port, out observation);
-
-    public void Add(string host, int port, HandshakeObservation observation)
-    {
-        if (observation.Presented.Length > 0)
-        {
-            _seen.TryAdd(host + "|" + port, observation);
-        }
-    }
-}
-
-/// <summary>What one TLS handshake showed.</summary>
-internal sealed class HandshakeObservation
-{
-    private readonly object _gate = new();
-
-    public bool ClientCertificateRequested { get; private set; }
-
-    public List<string> AcceptableIssuers { get; } = new();
-
-    /// <summary>The server's certificates as it sent them, leaf first.</summary>
-    public X509Certificate2[] Presented { get; private set; } = Array.Empty<X509Certificate2>();
-
-    public ServerValidation? Validation { get; set; }
-
-    public bool Completed { get; set; }
-
-    public Exception? Error { get; set; }
-
-    public string? Protocol { get; set; }
-
-    public string? CipherSuite { get; set; }
-
-    public bool ClientCertificateSent { get; set; }
-
-    /// <summary>The address the handshake reached.</summary>
-    public IPAddress? RemoteAddress { get; set; }
-
-    /// <summary>True once .NET handed over the server's whole chain (after a completed handshake).</summary>
-    public bool ValidationCalled { get; private set; }
-
-    /// <summary>True when <see cref="Presented"/> came from the TLS 1.2 Certificate message read off the wire.</summary>
-    public bool PresentedFromWire { get; private set; }
-
-    public void SetPresentedFromWire(X509Certificate2[] certificates)
-    {
-        lock (_gate)
-        {
-            Presented = certificates;
-            PresentedFromWire = true;
-        }
-    }
-
-    /// <summary>Takes the server side from a later observation that saw more of it.</summary>
-    public void MergeServerSide(HandshakeObservation other)
-    {
-        if (other.ValidationCalled)
-        {
-            Presented = other.Presented;
-            Validation = other.Validation;
-            ValidationCalled = true;
-        }
-
-        foreach (string i in other.AcceptableIssuers)
-        {
-            if (!AcceptableIssuers.Contains(i))
-            {
-                AcceptableIssuers.Add(i);
-            }
-        }
-
-        ClientCertificateRequested |= other.ClientCertificateRequested;
-    }
-
-    public void OnSelection(X509Certificate? remote, string[]? issuers)
-    {
-        lock (_gate)
-        {
-            // .NET calls the selection callback once before the handshake (no server certificate yet, no issuers) and
-            // again when the server sends a CertificateRequest: then the server certificate is known.
-            if (remote is not null)
-            {
-                ClientCertificateRequested = true;
-                if (Presented.Length == 0)
-                {
-                    Presented = new[] { new X509Certificate2(remote.GetRawCertData()) };
-                }
-            }
-
-            if (issuers is { Length: > 0 })
-            {
-                ClientCertificateRequested = true;
-                foreach (string i in issuers)
-                {
-                    if (!AcceptableIssuers.Contains(i))
-                    {
-                        AcceptableIssuers.Add(i);
-                    }
-                }
-            }
-        }
-    }
-
-    public void OnValidation(X509Certificate? remote, X509Chain? chain)
-    {
-        if (remote is null)
-        {
-            return;
-        }
-
-        lock (_gate)
-        {
-            ValidationCalled = true;
-            var list = new List<X509Certificate2> { new(remote.GetRawCertData()) };
-            if (chain is not null)
-            {
-#if NET8_0_OR_GREATER
-                // The certificates the server sent besides its own, in the order it sent them.
-                foreach (X509Certificate2 c in chain.ChainPolicy.ExtraStore)
-                {
-                    if (!list.Any(l => l.RawData.SequenceEqual(c.RawData)))
-                    {
-                        list.Add(new X509Certificate2(c.RawData));
-                    }
-                }
-#else
-                // SChannel hands over the chain it built from what the server sent.
-                foreach (X509ChainElement e in chain.ChainElements)
-                {
-                    if (!list.Any(l => l.RawData.SequenceEqual(e.Certificate.RawData)))
-                    {
-                        list.Add(new X509Certificate2(e.Certificate.RawData));
-                    }
-                }
-#endif
-            }
-
-            Presented = list.ToArray();
-        }
-    }
-}
 
 /// <summary>
 /// The TLS probe behind Test-MtlsEndpoint and Get-ServerCertificateChain.
@@ -281,7 +81,9 @@ internal static class TlsProbe
 
             // The same address the observing handshake reached: behind DNS round robin or a pool, another server
             // could answer otherwise.
-            using Socket socket = await ConnectAsync(first.RemoteAddress?.ToString() ?? host, port, ct, s => stage = s).ConfigureAwait(false);
+            using Socket socket = options.Proxy is { } proxy
+                ? await ProxyTunnel.OpenAsync(proxy, host, port, ct, s => stage = s).ConfigureAwait(false)
+                : await ConnectAsync(first.RemoteAddress?.ToString() ?? host, port, ct, s => stage = s).ConfigureAwait(false);
             using var net = new RecordingStream(new NetworkStream(socket, ownsSocket: false));
             var second = new HandshakeObservation();
             string? trustedLeaf = first.Validation is { Valid: true } ? first.Presented[0].Thumbprint : null;
@@ -398,6 +200,13 @@ internal static class TlsProbe
             result.Error = cancel.IsCancellationRequested ? "Stopped." : $"No answer within {options.TimeoutSec} s while {stage}.";
             return result;
         }
+        catch (CertIntegrationException ex) when (ex.ErrorId is ErrorIds.ProxyRefused or ErrorIds.ProxyAuthenticationRequired)
+        {
+            result.Failure = ProbeFailure.ProxyFailed;
+            result.FailedStage = stage;
+            result.Error = ex.Message;
+            return result;
+        }
         catch (SocketException ex)
         {
             result.Failure = Classify(ex);
@@ -425,11 +234,11 @@ internal static class TlsProbe
     internal static string HostOf(Uri uri) => uri.HostNameType == UriHostNameType.IPv6 ? uri.DnsSafeHost.Trim('[', ']') : uri.IdnHost;
 
     /// <summary>One observing handshake (no client certificate, no request), for Get-ServerCertificateChain.</summary>
-    public static async Task<HandshakeObservation> ObserveAsync(string host, int port, ServerCertificateValidator validator, int timeoutSec, CancellationToken cancel)
+    public static async Task<HandshakeObservation> ObserveAsync(string host, int port, ServerCertificateValidator validator, int timeoutSec, CancellationToken cancel, ProxySettings? proxy = null)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         timeout.CancelAfter(TimeSpan.FromSeconds(timeoutSec));
-        return await ObserveCoreAsync(host, port, new ProbeOptions { Validator = validator, TimeoutSec = timeoutSec }, timeout.Token, _ => { }).ConfigureAwait(false);
+        return await ObserveCoreAsync(host, port, new ProbeOptions { Validator = validator, TimeoutSec = timeoutSec, Proxy = proxy }, timeout.Token, _ => { }).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -452,9 +261,13 @@ internal static class TlsProbe
     private static async Task<HandshakeObservation> HandshakeAsync(string host, int port, ClientCredential? credential, ProbeOptions options, CancellationToken ct, Action<string> stage, SslProtocols? protocols = null)
     {
         stage("connecting");
-        using Socket socket = await ConnectAsync(host, port, ct, stage).ConfigureAwait(false);
+        using Socket socket = options.Proxy is { } proxy
+            ? await ProxyTunnel.OpenAsync(proxy, host, port, ct, stage).ConfigureAwait(false)
+            : await ConnectAsync(host, port, ct, stage).ConfigureAwait(false);
         using var net = new RecordingStream(new NetworkStream(socket, ownsSocket: false));
-        var obs = new HandshakeObservation { RemoteAddress = (socket.RemoteEndPoint as IPEndPoint)?.Address };
+
+        // Through a proxy the socket's peer is the proxy: the real connection goes through it again by name.
+        var obs = new HandshakeObservation { RemoteAddress = options.Proxy is null ? (socket.RemoteEndPoint as IPEndPoint)?.Address : null };
         using SslStream ssl = CreateStream(net, obs, host, credential, options, observeOnly: true);
         stage("the TLS handshake");
         using (ct.Register(() => socket.Dispose()))
@@ -705,82 +518,8 @@ internal static class TlsProbe
             return answer.BodyTruncated ? "..." : string.Empty;
         }
 
-        string text = Redact(new UTF8Encoding(false, false).GetString(answer.Body), options);
+        string text = ProbeRedaction.Redact(new UTF8Encoding(false, false).GetString(answer.Body), options);
         return answer.BodyTruncated ? text + "..." : text;
-    }
-
-    private const string SecretNames = "access_token|refresh_token|id_token|client_secret|password|assertion|client_assertion";
-
-    private static readonly System.Text.RegularExpressions.Regex TokenField = new(
-        "(\"(?:" + SecretNames + ")\"\\s*:\\s*\")[^\"]*(\")",
-        System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
-
-    private static readonly System.Text.RegularExpressions.Regex TokenParameter = new(
-        "(\\b(?:" + SecretNames + ")=)[^&\\s\"<]+",
-        System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
-
-    /// <summary>A token endpoint's answer holds bearer tokens: they are replaced by *** before the body is shown.</summary>
-    internal static string RedactTokens(string body) => TokenParameter.Replace(TokenField.Replace(body, "$1***$2"), "$1***");
-
-    /// <summary>
-    /// Tokens in the answer, and any secret of the request that the server echoes back (echo services and error
-    /// pages repeat the Authorization header or a form body): replaced by *** before the body is shown.
-    /// </summary>
-    internal static string Redact(string body, ProbeOptions options)
-    {
-        string text = RedactTokens(body);
-        foreach (string secret in RequestSecrets(options).Where(x => x.Length >= 6).OrderByDescending(x => x.Length))
-        {
-            text = text.Replace(secret, "***");
-        }
-
-        return text;
-    }
-
-    /// <summary>Values of the request's credential headers (whole and without the scheme) and of secret form fields.</summary>
-    internal static IEnumerable<string> RequestSecrets(ProbeOptions options)
-    {
-        if (options.Headers is not null)
-        {
-            foreach (KeyValuePair<string, string> header in options.Headers)
-            {
-                string name = header.Key;
-                string value = header.Value;
-                if (IsSecretHeader(name))
-                {
-                    yield return value.Trim();
-                    int space = value.Trim().IndexOf(' ');
-                    if (space > 0)
-                    {
-                        yield return value.Trim().Substring(space + 1).Trim();
-                    }
-                }
-            }
-        }
-
-        if (options.Body is { Length: > 0 and < 65536 } body)
-        {
-            string text = new UTF8Encoding(false, false).GetString(body);
-            foreach (System.Text.RegularExpressions.Match m in TokenParameter.Matches(text))
-            {
-                string value = text.Substring(m.Index + m.Groups[1].Length, m.Length - m.Groups[1].Length);
-                yield return value;
-                yield return Uri.UnescapeDataString(value.Replace('+', ' '));
-            }
-
-            foreach (System.Text.RegularExpressions.Match m in TokenField.Matches(text))
-            {
-                int start = m.Index + m.Groups[1].Length;
-                yield return text.Substring(start, m.Length - m.Groups[1].Length - m.Groups[2].Length);
-            }
-        }
-    }
-
-    private static bool IsSecretHeader(string name)
-    {
-        string n = name.ToLowerInvariant();
-        return n is "authorization" or "proxy-authorization" or "cookie"
-            || n.Contains("token") || n.Contains("secret") || n.Contains("password") || n.Contains("api-key") || n.Contains("apikey");
     }
 
     private static bool IsIoFailure(Exception ex) =>
@@ -812,107 +551,5 @@ internal static class TlsProbe
         }
 
         return string.Join(" -> ", parts);
-    }
-}
-
-/// <summary>
-/// Checks the server on the real connection before our certificate leaves. .NET validates the server only after the
-/// handshake, and with a certificate context (PowerShell 7) it sends the client certificate without asking: so the
-/// write that carries the client's second flight is held until the server's TLS 1.2 Certificate message, read off
-/// the wire, shows the leaf validated in the observing handshake (or a chain that validates). Anything unreadable in
-/// a full TLS 1.2 handshake fails closed. In TLS 1.3 that message is encrypted and cannot be checked here; the
-/// server is then judged after the handshake, and the result says so.
-/// </summary>
-internal sealed class CertificateGuard
-{
-    private readonly object _gate = new();
-    private readonly RecordingStream _net;
-    private readonly HandshakeObservation _obs;
-    private readonly string _host;
-    private readonly string? _trustedLeaf;
-    private readonly ProbeOptions _options;
-    private bool _decided;
-    private bool _allowed;
-
-    public CertificateGuard(RecordingStream net, HandshakeObservation obs, string host, string? trustedLeaf, ProbeOptions options)
-    {
-        _net = net;
-        _obs = obs;
-        _host = host;
-        _trustedLeaf = trustedLeaf;
-        _options = options;
-    }
-
-    public bool Withheld { get; private set; }
-
-    public string[] Errors { get; private set; } = Array.Empty<string>();
-
-    public X509Certificate2[] Presented { get; private set; } = Array.Empty<X509Certificate2>();
-
-    public bool Allow()
-    {
-        lock (_gate)
-        {
-            if (_decided)
-            {
-                return _allowed;
-            }
-
-            if (_options.SkipCertificateCheck)
-            {
-                return Decide(true);
-            }
-
-            if (_net.Truncated)
-            {
-                return Refuse("ServerFlightTooLarge: the server's first flight is too large to be checked.");
-            }
-
-            ServerFlight flight = TlsRecordReader.Inspect(_net.Received);
-            if (!flight.SawServerHello)
-            {
-                return true; // nothing from the server yet (not a flight that could carry our certificate)
-            }
-
-            if (flight.Tls13)
-            {
-                return Decide(true);
-            }
-
-            if (flight.Certificates.Length == 0 || flight.CertificatesUnreadable)
-            {
-                if (flight.SawServerHelloDone || flight.CertificatesUnreadable)
-                {
-                    return Refuse("CertificateUnreadable: the server's certificate message on this connection could not be read.");
-                }
-
-                return true; // an abbreviated (resumed) handshake: no certificate of ours goes out in it
-            }
-
-            X509Certificate2 leaf = flight.Certificates[0];
-            Presented = flight.Certificates;
-            if (_trustedLeaf is not null && string.Equals(leaf.Thumbprint, _trustedLeaf, StringComparison.OrdinalIgnoreCase))
-            {
-                return Decide(true);
-            }
-
-            ServerValidation v = _options.Validator.Validate(leaf, flight.Certificates.Skip(1).ToList(), _host);
-            _obs.Validation = v;
-            return v.Valid ? Decide(true) : Refuse(v.Errors);
-        }
-    }
-
-    private bool Decide(bool allowed)
-    {
-        _decided = true;
-        _allowed = allowed;
-        return allowed;
-    }
-
-    private bool Refuse(params string[] errors)
-    {
-        Withheld = true;
-        Errors = errors;
-        return Decide(false);
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 
 namespace CertIntegration.Commands;
@@ -75,7 +76,7 @@ public abstract class CertIntegrationCmdlet : PSCmdlet
             {
                 report(new ErrorRecord(ex, ErrorIds.FileNotFound, ErrorCategory.ObjectNotFound, p));
             }
-            catch (Exception ex) when (ex is ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or NotSupportedException or ArgumentException)
+            catch (Exception ex) when (ex is ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or NotSupportedException or ArgumentException or WildcardPatternException)
             {
                 report(new ErrorRecord(ex, ErrorIds.PathInvalid, ErrorCategory.InvalidArgument, p));
             }
@@ -85,11 +86,38 @@ public abstract class CertIntegrationCmdlet : PSCmdlet
     }
 
     /// <summary>
-    /// The file an object names (PSPath, LiteralPath or FullName, as Get-Item and Get-ChildItem give them), so that
-    /// piped file objects are read as files; null when it names none.
+    /// The files <paramref name="path"/> names (wildcards unless <paramref name="literal"/>), at least one. A path that
+    /// names none throws the resolver's own error (FileNotFound, PathIsFolder, PathNotFileSystem, PathInvalid) as a
+    /// <see cref="CertIntegrationException"/>, one error per bad input; a wildcard that matches nothing is FileNotFound.
+    /// </summary>
+    internal List<string> ResolveExisting(string path, bool literal)
+    {
+        var problems = new List<ErrorRecord>();
+        List<string> files = ResolveFiles(new[] { path }, literal, problems.Add);
+        if (files.Count > 0)
+        {
+            return files;
+        }
+
+        ErrorRecord? first = problems.FirstOrDefault();
+        throw new CertIntegrationException(
+            first?.FullyQualifiedErrorId ?? ErrorIds.FileNotFound,
+            first?.CategoryInfo.Category == ErrorCategory.InvalidArgument ? FailureKind.InvalidArgument : FailureKind.ObjectNotFound,
+            first?.Exception.Message ?? $"No file matches '{path}'.",
+            first?.Exception);
+    }
+
+    /// <summary>
+    /// The file an object names (PSPath, LiteralPath or FullName, as Get-Item and Get-ChildItem give them, or the Path
+    /// of a Resolve-Path result), so that piped file objects are read as files; null when it names none.
     /// </summary>
     internal static string? FilePathOf(PSObject item)
     {
+        if (item.BaseObject is PathInfo info)
+        {
+            return info.Path;
+        }
+
         foreach (string name in new[] { "PSPath", "LiteralPath", "FullName" })
         {
             if (item.Properties[name]?.Value is string { Length: > 0 } p)

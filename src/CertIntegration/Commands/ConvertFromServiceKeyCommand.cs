@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using System.Text;
 using Newtonsoft.Json.Linq;
@@ -68,7 +70,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
         string text = _buffer.ToString();
         _buffer.Clear();
         _bufferedLines = 0;
-        if (text.Trim().Length == 0 || (preambleAllowed && ServiceKeyReader.IsCfPreamble(text)))
+        if (text.Trim().Length == 0 || (preambleAllowed && ServiceKeyFraming.IsCfPreamble(text)))
         {
             return;
         }
@@ -86,7 +88,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
             case string s:
                 // Whole documents piped one by one give one bundle each; anything else (cf service-key output, Get-Content
                 // lines) is collected and read at the end, as ConvertFrom-Json does.
-                if (ServiceKeyReader.TryParseComplete(s) is { } docs && (_bufferedLines == 0 || !ServiceKeyReader.IsInsideObject(_buffer.ToString())))
+                if (ServiceKeyFraming.TryParseComplete(s) is { } docs && (_bufferedLines == 0 || !ServiceKeyFraming.IsInsideObject(_buffer.ToString())))
                 {
                     // Text collected before a whole document that is not the start of an unfinished one is an input of
                     // its own: report it (one error per bad input) unless it is only cf's "Getting key ..." preamble.
@@ -95,6 +97,10 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
                     {
                         Emit(doc, "Service key from the pipeline", null);
                     }
+                }
+                else if (TryReadAsPath(s))
+                {
+                    // A string that names a file ("./keys/cockpit.json", wildcards too) is that file.
                 }
                 else
                 {
@@ -156,6 +162,57 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
         }
     }
 
+    /// <summary>
+    /// Reads a piped string as a path when it is one: one line without JSON in it, outside a document being collected,
+    /// that names existing files (wildcards allowed) or looks like a path (see <see cref="LooksLikePath"/>), which is
+    /// then FileNotFound. False for text, which is collected as before.
+    /// </summary>
+    private bool TryReadAsPath(string s)
+    {
+        string text = s.Trim();
+        if (text.Length == 0 || text.Length > 4096 || text.IndexOfAny(new[] { '{', '}', '"', '\n', '\r' }) >= 0
+            || (_bufferedLines > 0 && ServiceKeyFraming.IsInsideObject(_buffer.ToString())))
+        {
+            return false;
+        }
+
+        var problems = new List<ErrorRecord>();
+        List<string> files = ResolveFiles(new[] { text }, literal: false, problems.Add);
+        if (files.Count == 0 && !LooksLikePath(text))
+        {
+            return false;
+        }
+
+        // Text collected before the path (cf's preamble, say) is an input of its own.
+        FlushBuffer(preambleAllowed: true);
+        foreach (ErrorRecord problem in problems)
+        {
+            WriteError(problem);
+        }
+
+        if (files.Count == 0 && problems.Count == 0)
+        {
+            WriteFailure(new CertIntegrationException(ErrorIds.FileNotFound, FailureKind.ObjectNotFound, $"No file matches '{text}'."), s);
+        }
+
+        foreach (string file in files)
+        {
+            ReadFile(file, s);
+        }
+
+        return true;
+    }
+
+    // A '.' (which Base64 lines never have) and a folder separator, or a file name with an extension and no spaces
+    // (cf's "Getting key ... as admin@example.com..." has spaces and no separator).
+    private static bool LooksLikePath(string text)
+    {
+        int dot = text.LastIndexOf('.');
+        bool extension = dot > 0 && dot < text.Length - 1 && text.Substring(dot + 1).All(char.IsLetterOrDigit);
+        return text.IndexOf('.') >= 0
+            && (text.IndexOfAny(new[] { '/', '\\' }) >= 0 || (extension && !text.Any(char.IsWhiteSpace)));
+    }
+
     /// <summary>The file a piped object names, unless the object is itself a service key (it has its fields).</summary>
     private static string? ServiceKeyFileOf(PSObject input)
     {
@@ -176,7 +233,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
         {
             string text = SafeFile.DecodeText(SafeFile.ReadBounded(path));
             WriteVerbose($"Reading service key '{path}'.");
-            foreach (JObject doc in ServiceKeyReader.ParseDocuments(text, $"Service key '{path}'"))
+            foreach (JObject doc in ServiceKeyFraming.ParseDocuments(text, $"Service key '{path}'"))
             {
                 Emit(doc, $"Service key '{path}'", target, path);
             }
@@ -191,7 +248,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
     {
         try
         {
-            foreach (JObject doc in ServiceKeyReader.ParseDocuments(text, source))
+            foreach (JObject doc in ServiceKeyFraming.ParseDocuments(text, source))
             {
                 Emit(doc, source, null);
             }
@@ -199,7 +256,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
             // The text may hold the private key or a client secret: the error keeps a redacted copy, not the text.
-            WriteFailure(ex, ServiceKeyReader.Redact(text));
+            WriteFailure(ex, ServiceKeyRedaction.Redact(text));
         }
     }
 
@@ -219,7 +276,7 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
-            WriteFailure(ex, target ?? ServiceKeyReader.Redact(doc));
+            WriteFailure(ex, target ?? ServiceKeyRedaction.Redact(doc));
         }
     }
 }

@@ -24,12 +24,9 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
 
     private static readonly CertificateRole[] AllRoles = { CertificateRole.Leaf, CertificateRole.Intermediate, CertificateRole.Root };
 
-    // Paths handed out in this call, with what went into them, so that two certificates never share a name and the
-    // same certificate piped twice (e.g. the root of two service keys from one tenant) is written once.
-    private readonly Dictionary<string, string> _reserved = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<(X509Certificate2 Certificate, object Target)> _loose = new();
     private CertificateRole _include;
-    private string _destination = string.Empty;
+    private OutputFiles? _files;
 
     /// <summary>CertificateBundle objects (ConvertFrom-ServiceKey, Import-CertificateBundle) or X509Certificate2 objects (e.g. from Cert:\CurrentUser\My).</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputObjectSet)]
@@ -58,9 +55,17 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
     [ValidateNotNullOrEmpty]
     public string? Destination { get; set; }
 
+    /// <summary>One file to write: one certificate, or with -Format PemBundle or P7b one chain.</summary>
+    [Parameter]
+    [Alias("FilePath")]
+    [ValidateNotNullOrEmpty]
+    public string? OutFile { get; set; }
+
     /// <summary>Which certificates of each chain to write (default: all).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    // The set, not the enum, is what tab completion offers: the enum's None names no certificate and would be refused.
+    [ValidateSet(nameof(CertificateRole.Leaf), nameof(CertificateRole.Intermediate), nameof(CertificateRole.Root))]
     public CertificateRole[] Include { get; set; } = AllRoles;
 
     /// <summary>File format (default Base64: PEM-armoured .cer with CRLF, as Windows and STRUST import it).</summary>
@@ -79,26 +84,8 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
             ThrowTerminatingError(new ErrorRecord(new ArgumentException("-Include names no role; give Leaf, Intermediate and/or Root."), ErrorIds.IncludeEmpty, ErrorCategory.InvalidArgument, Include));
         }
 
-        _destination = Destination is null
-            ? SessionState.Path.CurrentFileSystemLocation.ProviderPath
-            : ResolveDestination(Destination);
-
-        if (File.Exists(_destination))
-        {
-            ThrowTerminatingError(new ErrorRecord(new IOException($"The destination '{_destination}' is a file; give a folder."), ErrorIds.DestinationNotFolder, ErrorCategory.InvalidArgument, Destination));
-        }
-
-        if (!Directory.Exists(_destination) && ShouldProcess(_destination, "Create folder"))
-        {
-            try
-            {
-                Directory.CreateDirectory(_destination);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
-            {
-                ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.FileWriteFailed, ErrorCategory.WriteError, Destination));
-            }
-        }
+        _files = OutputFiles.Open(this, OutFile, Destination, missing: null,
+            ambiguousHint: "-OutFile holds one certificate, or with -Format PemBundle or P7b one chain: pick one with -Include, or use -Destination for a file per certificate.");
     }
 
     protected override void ProcessRecord()
@@ -262,19 +249,14 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
     {
         try
         {
-            string? path = Reserve(prefix + "-" + CertificateNames.SafeFileName(CertificateNames.CommonName(named)), ext, identity, named.Thumbprint);
+            string? path = _files!.Reserve(prefix + "-" + CertificateNames.SafeFileName(CertificateNames.CommonName(named)), ext, identity, named.Thumbprint, "certificate");
             if (path is null)
             {
                 WriteVerbose($"'{named.Subject}' ({what}) was already written in this call; skipped.");
                 return;
             }
 
-            if (File.Exists(path) && !Force)
-            {
-                throw new CertIntegrationException(ErrorIds.FileExists, FailureKind.ResourceExists, $"The file '{path}' already exists. Use -Force to overwrite it.");
-            }
-
-            if (!ShouldProcess(path, $"Write {what} '{named.Subject}' as {Format}"))
+            if (!_files.ShouldWrite(path, $"Write {what} '{named.Subject}' as {Format}", Force))
             {
                 return;
             }
@@ -299,52 +281,7 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
         }
     }
 
-    /// <summary>
-    /// A path for <paramref name="stem"/> + <paramref name="ext"/> that no other content took in this call: the plain
-    /// name, then the name with a short thumbprint suffix, then the full thumbprint. Null when this very content
-    /// already went to a file in this call.
-    /// </summary>
-    private string? Reserve(string stem, string ext, string identity, string thumbprint)
-    {
-        string thumb = thumbprint.ToLowerInvariant();
-        string[] candidates = { stem + ext, stem + "-" + thumb.Substring(0, Math.Min(8, thumb.Length)) + ext, stem + "-" + thumb + ext };
-        for (int n = 0; ; n++)
-        {
-            string name = n < candidates.Length ? candidates[n] : stem + "-" + thumb + "-" + (n - candidates.Length + 2) + ext;
-            string path = System.IO.Path.Combine(_destination, name);
-            if (!_reserved.TryGetValue(path, out string? owner))
-            {
-                _reserved[path] = identity;
-                return path;
-            }
-
-            if (owner == identity)
-            {
-                return null;
-            }
-        }
-    }
-
     // A certificate with several roles (a self-signed client certificate is Leaf and Root) is named by the first.
     private static string RoleName(CertificateRole role) =>
         (role & CertificateRole.Leaf) != 0 ? "leaf" : (role & CertificateRole.Intermediate) != 0 ? "intermediate" : "root";
-
-    private string ResolveDestination(string destination)
-    {
-        try
-        {
-            string resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(destination, out ProviderInfo provider, out _);
-            if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
-            {
-                ThrowTerminatingError(new ErrorRecord(new ArgumentException($"'{destination}' is not a file-system path."), ErrorIds.PathNotFileSystem, ErrorCategory.InvalidArgument, destination));
-            }
-
-            return resolved;
-        }
-        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or ItemNotFoundException)
-        {
-            ThrowTerminatingError(new ErrorRecord(ex, ErrorIds.PathInvalid, ErrorCategory.InvalidArgument, destination));
-            throw; // not reached
-        }
-    }
 }

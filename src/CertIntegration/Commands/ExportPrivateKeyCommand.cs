@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
 using System.Security;
@@ -14,8 +13,8 @@ namespace CertIntegration.Commands;
 [OutputType(typeof(FileInfo))]
 public sealed class ExportPrivateKeyCommand : CertIntegrationCmdlet
 {
-    private readonly HashSet<string> _written = new(StringComparer.OrdinalIgnoreCase);
-    private string _outFile = string.Empty;
+    private OutputFiles? _files;
+    private int _inputs;
 
     /// <summary>A bundle with a private key, e.g. from ConvertFrom-ServiceKey.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -23,10 +22,15 @@ public sealed class ExportPrivateKeyCommand : CertIntegrationCmdlet
     public CertificateBundle? InputObject { get; set; }
 
     /// <summary>The key file to write.</summary>
-    [Parameter(Mandatory = true, Position = 0)]
+    [Parameter(Position = 0)]
     [Alias("Path", "FilePath")]
     [ValidateNotNullOrEmpty]
-    public string OutFile { get; set; } = string.Empty;
+    public string? OutFile { get; set; }
+
+    /// <summary>A folder to write one key file per bundle into, named after its service key file (else the common name). Created when missing.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Destination { get; set; }
 
     /// <summary>Pkcs8 (default: BEGIN PRIVATE KEY) or Pkcs1 (BEGIN RSA PRIVATE KEY; BEGIN EC PRIVATE KEY for EC keys).</summary>
     [Parameter]
@@ -42,6 +46,10 @@ public sealed class ExportPrivateKeyCommand : CertIntegrationCmdlet
 
     protected override void BeginProcessing()
     {
+        _files = OutputFiles.Open(this, OutFile, Destination,
+            missing: "Give -OutFile (one key file) or -Destination (a folder for one key file per bundle).",
+            ambiguousHint: "Use -Destination to write one key file per bundle.");
+
         if (Password is not null && Password.Length == 0)
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentException("The password is empty. Leave out -Password for an unencrypted key file."), ErrorIds.PasswordEmpty, ErrorCategory.InvalidArgument, null));
@@ -53,8 +61,6 @@ public sealed class ExportPrivateKeyCommand : CertIntegrationCmdlet
                 new ArgumentException("-Password works with -Format Pkcs8 only. Traditional PEM encryption of PKCS#1 keys (Proc-Type/DEK-Info) derives its key with a single MD5 round and is weak; write an encrypted PKCS#8 key instead, or an unencrypted PKCS#1 key without -Password."),
                 ErrorIds.PasswordWithPkcs1, ErrorCategory.InvalidArgument, null));
         }
-
-        _outFile = ResolveOutputPath(OutFile);
     }
 
     protected override void ProcessRecord()
@@ -90,19 +96,9 @@ public sealed class ExportPrivateKeyCommand : CertIntegrationCmdlet
         }
 
         PrivateKeyMaterial.EnsureMatches(bundle.Key, bundle.Certificate);
-        if (!_written.Add(_outFile))
-        {
-            throw new CertIntegrationException(ErrorIds.OutputPathAmbiguous, FailureKind.InvalidArgument,
-                $"More than one bundle would write its key to '{_outFile}'. Export one bundle per file.");
-        }
-
-        if (File.Exists(_outFile) && !Force)
-        {
-            throw new CertIntegrationException(ErrorIds.FileExists, FailureKind.ResourceExists, $"The file '{_outFile}' already exists. Use -Force to overwrite it.");
-        }
-
+        string path = _files!.Reserve(OutputFiles.BundleStem(bundle), ".key", "input " + ++_inputs, bundle.Thumbprint, "bundle")!;
         string what = Password is null ? Format.ToString() : "encrypted " + Format;
-        if (!ShouldProcess(_outFile, $"Write the {bundle.Key.Algorithm} private key of '{bundle.Subject}' ({what}, readable by the owner only)"))
+        if (!_files.ShouldWrite(path, $"Write the {bundle.Key.Algorithm} private key of '{bundle.Subject}' ({what}, readable by the owner only)", Force))
         {
             return;
         }
@@ -113,8 +109,8 @@ public sealed class ExportPrivateKeyCommand : CertIntegrationCmdlet
             pem = CertificateExport.KeyToPem(bundle.Key, Format, pw?.Chars);
         }
 
-        SafeFile.Write(_outFile, Encoding.ASCII.GetBytes(pem), overwrite: Force, ownerOnly: true);
-        WriteVerbose($"Wrote '{_outFile}': {bundle.Key.Algorithm} {bundle.Key.KeySize}-bit private key, {what}.");
-        WriteObject(new FileInfo(_outFile));
+        SafeFile.Write(path, Encoding.ASCII.GetBytes(pem), overwrite: Force, ownerOnly: true);
+        WriteVerbose($"Wrote '{path}': {bundle.Key.Algorithm} {bundle.Key.KeySize}-bit private key, {what}.");
+        WriteObject(new FileInfo(path));
     }
 }

@@ -43,13 +43,26 @@ public sealed class GetServerCertificateChainCommand : CancellableCmdlet
     [ValidateRange(1, 3600)]
     public int TimeoutSec { get; set; } = 30;
 
+    /// <summary>An HTTP proxy (http://host:port) to reach the server through (HTTP CONNECT).</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Uri? Proxy { get; set; }
+
+    /// <summary>Basic credentials for -Proxy.</summary>
+    [Parameter]
+    [Credential]
+    [ValidateNotNull]
+    public PSCredential? ProxyCredential { get; set; }
+
     private ServerCertificateValidator _validator = new(null);
+    private ProxySettings? _proxy;
 
     protected override void BeginProcessing()
     {
         try
         {
-            _validator = new ServerCertificateValidator(TestMtlsEndpointCommand.TrustedRoots(TrustedCertificate));
+            _validator = new ServerCertificateValidator(CertificateInput.TrustedRoots(this, TrustedCertificate));
+            _proxy = ProxyInput.From(Proxy, ProxyCredential);
         }
         catch (CertIntegrationException ex)
         {
@@ -67,15 +80,11 @@ public sealed class GetServerCertificateChainCommand : CancellableCmdlet
 
         foreach (string text in Uri)
         {
-            string t = text.Trim();
-            if (!t.Contains("://"))
-            {
-                t = "https://" + t;
-            }
+            string t = UriText.WithDefaultScheme(text);
 
             if (!System.Uri.TryCreate(t, UriKind.Absolute, out System.Uri? u) || u.Scheme != System.Uri.UriSchemeHttps || u.Host.Length == 0)
             {
-                WriteFailure(new CertIntegrationException(ErrorIds.UriInvalid, FailureKind.InvalidArgument, $"'{text}' is not an https:// URL or host name."), text);
+                WriteFailure(new CertIntegrationException(ErrorIds.UriInvalid, FailureKind.InvalidArgument, $"'{UriText.Redact(text)}' is not an https:// URL or host name."), UriText.Redact(text));
                 continue;
             }
 
@@ -85,11 +94,17 @@ public sealed class GetServerCertificateChainCommand : CancellableCmdlet
 
     private void Fetch(string host, int port, object target)
     {
-        WriteVerbose($"Connecting to {host}:{port}.");
+        WriteVerbose($"Connecting to {host}:{port}" + (_proxy is null ? "." : $" through the proxy {_proxy.Display}."));
         HandshakeObservation obs;
         try
         {
-            obs = Await(TlsProbe.ObserveAsync(host, port, _validator, TimeoutSec, StopToken));
+            obs = Await(TlsProbe.ObserveAsync(host, port, _validator, TimeoutSec, StopToken, _proxy));
+        }
+        catch (CertIntegrationException ex)
+        {
+            // The proxy refused the tunnel (ProxyRefused, ProxyAuthenticationRequired).
+            WriteFailure(ex, target);
+            return;
         }
         catch (SocketException ex)
         {

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using System.Security;
 
@@ -19,6 +20,7 @@ public sealed class ImportCertificateBundleCommand : CertIntegrationCmdlet
     private const string LiteralPathSet = "LiteralPath";
     private const string Activity = "Importing certificate bundles";
 
+    private readonly List<string> _pairedFiles = new();
     private int _filesDone;
 
     /// <summary>Files to read; wildcards allowed.</summary>
@@ -37,27 +39,58 @@ public sealed class ImportCertificateBundleCommand : CertIntegrationCmdlet
     [Parameter]
     public SecureString? Password { get; set; }
 
+    /// <summary>
+    /// A PEM file with the private key of the certificate in the -Path files (curl's --cert/--key pair): they become one
+    /// bundle with its key.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? KeyPath { get; set; }
+
+    /// <summary>Password of an encrypted private key in -KeyPath (default: -Password).</summary>
+    [Parameter]
+    public SecureString? KeyPassword { get; set; }
+
     protected override void ProcessRecord()
     {
         bool literal = ParameterSetName == LiteralPathSet;
         List<string> files = ResolveFiles(literal ? LiteralPath : Path, literal);
+        if (KeyPath is not null)
+        {
+            // The certificate files of the whole call are paired with the one key at the end.
+            _pairedFiles.AddRange(files);
+            return;
+        }
+
         for (int i = 0; i < files.Count; i++)
         {
             string file = files[i];
             ShowProgress(file, i, files.Count);
+            WriteVerbose($"Reading '{file}'.");
+            var held = new HeldMessages();
+            IReadOnlyList<CertificateBundle>? bundles = null;
+            Exception? failure = null;
             try
             {
-                WriteVerbose($"Reading '{file}'.");
-                IReadOnlyList<CertificateBundle> bundles = ContainerReader.ReadFile(file, Password, WriteVerbose, WriteWarning);
-                foreach (CertificateBundle bundle in bundles)
-                {
-                    WriteVerbose($"'{file}': {bundle.Subject}, {bundle.ChainLength} certificate(s), private key: {bundle.HasPrivateKey}, expires {bundle.NotAfter:u}.");
-                    WriteObject(bundle);
-                }
+                // An encrypted key block in a PEM file opens with -Password, or with -KeyPassword when that is all there is.
+                bundles = ContainerReader.ReadFile(file, Password ?? KeyPassword, held.Verbose, held.Warning);
             }
             catch (Exception ex) when (ex is not PipelineStoppedException)
             {
-                WriteFailure(ex, file);
+                failure = ex;
+            }
+
+            // Outside the read's error handling: a host that fails a message write fails as itself.
+            held.WriteTo(this);
+            if (failure is not null)
+            {
+                WriteFailure(failure, file);
+            }
+
+            foreach (CertificateBundle bundle in bundles ?? Array.Empty<CertificateBundle>())
+            {
+                WriteVerbose($"'{file}': {bundle.Subject}, {bundle.ChainLength} certificate(s), private key: {bundle.HasPrivateKey}, expires {bundle.NotAfter:u}.");
+                WriteObject(bundle);
             }
 
             _filesDone++;
@@ -71,9 +104,31 @@ public sealed class ImportCertificateBundleCommand : CertIntegrationCmdlet
 
     protected override void EndProcessing()
     {
+        if (KeyPath is not null && _pairedFiles.Count > 0)
+        {
+            ReadPair();
+        }
+
         if (_filesDone > 1)
         {
             WriteProgress(new ProgressRecord(1, Activity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
+    }
+
+    /// <summary>The certificate files and the key file as one bundle: the key's certificate with its chain from all the files.</summary>
+    private void ReadPair()
+    {
+        try
+        {
+            string keyFile = ResolveExisting(KeyPath!, literal: true)[0];
+            WriteVerbose($"Reading '{string.Join("', '", _pairedFiles)}' with the key in '{keyFile}'.");
+            CertificateBundle bundle = PemFilePair.Read(_pairedFiles[0], _pairedFiles.Skip(1).ToList(), keyFile, () => PasswordChars.From(KeyPassword ?? Password));
+            WriteVerbose($"'{_pairedFiles[0]}' with '{keyFile}': {bundle.Subject}, {bundle.ChainLength} certificate(s), private key: {bundle.HasPrivateKey}, expires {bundle.NotAfter:u}.");
+            WriteObject(bundle);
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            WriteFailure(ex, KeyPath);
         }
     }
 

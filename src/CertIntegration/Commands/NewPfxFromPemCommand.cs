@@ -17,9 +17,8 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
     private const string BundleSet = "Bundle";
     private const string FilesSet = "Files";
 
-    private readonly HashSet<string> _written = new(StringComparer.OrdinalIgnoreCase);
-    private string? _outFile;
-    private string? _destination;
+    private OutputFiles? _files;
+    private int _inputs;
 
     /// <summary>A bundle with a private key, e.g. from ConvertFrom-ServiceKey.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = BundleSet)]
@@ -50,7 +49,7 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
     [ValidateNotNullOrEmpty]
     public string? OutFile { get; set; }
 
-    /// <summary>A folder to write one PFX per bundle into.</summary>
+    /// <summary>A folder to write one PFX per bundle into, named after its service key file (else the common name). Created when missing.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Destination { get; set; }
@@ -74,29 +73,13 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
 
     protected override void BeginProcessing()
     {
-        if (OutFile is not null && Destination is not null)
-        {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give either -OutFile or -Destination, not both."), ErrorIds.OutFileAndDestination, ErrorCategory.InvalidArgument, null));
-        }
-
-        if (OutFile is null && Destination is null)
-        {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("Give -OutFile (one PFX) or -Destination (a folder for one PFX per bundle)."), ErrorIds.OutFileMissing, ErrorCategory.InvalidArgument, null));
-        }
+        _files = OutputFiles.Open(this, OutFile, Destination,
+            missing: "Give -OutFile (one PFX) or -Destination (a folder for one PFX per bundle).",
+            ambiguousHint: "Use -Destination to write one file per bundle.");
 
         if (Password.Length == 0)
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentException("The PFX password is empty. Windows, STRUST and BTP destinations expect a password-protected PFX."), ErrorIds.PasswordEmpty, ErrorCategory.InvalidArgument, null));
-        }
-
-        _outFile = OutFile is null ? null : ResolveOutputPath(OutFile);
-        if (Destination is not null)
-        {
-            _destination = ResolveOutputPath(Destination);
-            if (!Directory.Exists(_destination))
-            {
-                ThrowTerminatingError(new ErrorRecord(new DirectoryNotFoundException($"The folder '{_destination}' does not exist."), ErrorIds.DestinationNotFound, ErrorCategory.ObjectNotFound, Destination));
-            }
         }
     }
 
@@ -129,21 +112,16 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
         }
 
         PrivateKeyMaterial.EnsureMatches(bundle.Key, bundle.Certificate);
-        string path = _outFile ?? System.IO.Path.Combine(_destination!, FileNameFor(bundle));
-        if (!_written.Add(path))
-        {
-            throw new CertIntegrationException(ErrorIds.OutputPathAmbiguous, FailureKind.InvalidArgument,
-                $"More than one bundle would be written to '{path}'. Use -Destination to write one file per bundle.");
-        }
-
-        if (File.Exists(path) && !Force)
-        {
-            throw new CertIntegrationException(ErrorIds.FileExists, FailureKind.ResourceExists, $"The file '{path}' already exists. Use -Force to overwrite it.");
-        }
-
-        if (!ShouldProcess(path, $"Write PFX ({Encryption}) with key and {bundle.ChainLength} certificate(s) of '{bundle.Subject}'"))
+        string path = _files!.Reserve(OutputFiles.BundleStem(bundle), ".pfx", "input " + ++_inputs, bundle.Thumbprint, "bundle")!;
+        if (!_files.ShouldWrite(path, $"Write PFX ({Encryption}) with key and {bundle.ChainLength} certificate(s) of '{bundle.Subject}'", Force))
         {
             return;
+        }
+
+        // A PFX is often made for other reasons than client authentication (or ahead of its validity): say, still write.
+        foreach (string problem in ClientCertificateCheck.Problems(bundle.Certificate, DateTime.UtcNow))
+        {
+            WriteWarning(problem + $" The PFX '{path}' is written anyway.");
         }
 
         string friendly = FriendlyName ?? bundle.CommonName;
@@ -158,42 +136,10 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
         WriteObject(new FileInfo(path));
     }
 
-    private string FileNameFor(CertificateBundle bundle)
-    {
-        string stem = bundle.Source is { Length: > 0 } src
-            ? System.IO.Path.GetFileNameWithoutExtension(src)
-            : bundle.CommonName;
-        string name = CertificateNames.SafeFileName(stem) + ".pfx";
-        string candidate = name;
-        for (int i = 2; _written.Contains(System.IO.Path.Combine(_destination!, candidate)); i++)
-        {
-            candidate = CertificateNames.SafeFileName(stem) + "-" + i + ".pfx";
-        }
-
-        return candidate;
-    }
-
     private CertificateBundle ReadFiles() =>
         PemFilePair.Read(
-            ResolveExisting(CertificatePath),
-            (ChainPath ?? Array.Empty<string>()).Select(ResolveExisting).ToList(),
-            ResolveExisting(KeyPath),
+            ResolveExisting(CertificatePath, literal: true)[0],
+            (ChainPath ?? Array.Empty<string>()).Select(p => ResolveExisting(p, literal: true)[0]).ToList(),
+            ResolveExisting(KeyPath, literal: true)[0],
             () => PasswordChars.From(KeyPassword));
-
-    private string ResolveExisting(string path)
-    {
-        // One error per bad input: the resolver's own error (FileNotFound, PathIsFolder, ...) is the one reported.
-        var problems = new List<ErrorRecord>();
-        List<string> files = ResolveFiles(new[] { path }, literal: true, problems.Add);
-        if (files.Count == 0)
-        {
-            ErrorRecord? first = problems.FirstOrDefault();
-            throw new CertIntegrationException(
-                first?.FullyQualifiedErrorId ?? ErrorIds.FileNotFound,
-                first?.CategoryInfo.Category == ErrorCategory.InvalidArgument ? FailureKind.InvalidArgument : FailureKind.ObjectNotFound,
-                first?.Exception.Message ?? $"The file '{path}' was not found.");
-        }
-
-        return files[0];
-    }
 }

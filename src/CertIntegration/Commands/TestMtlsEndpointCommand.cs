@@ -33,8 +33,11 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
     private readonly ObservationCache _observations = new();
     private byte[]? _body;
     private IReadOnlyList<KeyValuePair<string, string>>? _headers;
+    private ProxySettings? _proxy;
     private int _started;
-    private int _finished;
+    private int _written;
+    private int _shownFinished = -1;
+    private int _shownStarted = -1;
     private bool _certificateOnCommandLine;
 
     /// <summary>
@@ -103,6 +106,17 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
     [ValidateRange(1, 1024)]
     public int ThrottleLimit { get; set; } = 32;
 
+    /// <summary>An HTTP proxy (http://host:port) to reach the endpoints through; the TLS session runs end to end through its tunnel.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Uri? Proxy { get; set; }
+
+    /// <summary>Basic credentials for -Proxy.</summary>
+    [Parameter]
+    [Credential]
+    [ValidateNotNull]
+    public PSCredential? ProxyCredential { get; set; }
+
     /// <summary>Output only $true or $false per endpoint.</summary>
     [Parameter]
     public SwitchParameter Quiet { get; set; }
@@ -117,7 +131,8 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
 
         try
         {
-            _validator = new ServerCertificateValidator(TrustedRoots(TrustedCertificate));
+            _validator = new ServerCertificateValidator(CertificateInput.TrustedRoots(this, TrustedCertificate));
+            _proxy = ProxyInput.From(Proxy, ProxyCredential);
             _headers = PSObjectAdapter.Headers(Headers);
             foreach (KeyValuePair<string, string> header in _headers ?? Array.Empty<KeyValuePair<string, string>>())
             {
@@ -174,7 +189,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
             }
             catch (CertIntegrationException ex)
             {
-                WriteFailure(ex, text);
+                WriteFailure(ex, UriText.Redact(text));
                 continue;
             }
 
@@ -237,10 +252,11 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
             Observations = _observations,
             SkipCertificateCheck = SkipCertificateCheck,
             Credential = credential,
+            Proxy = _proxy,
         };
         SemaphoreSlim throttle = _throttle!;
         CancellationToken stop = StopToken;
-        WriteVerbose($"Testing {target} " + (credential is null ? "without a client certificate." : $"with the client certificate '{credential.Subject}'."));
+        WriteVerbose($"Testing {target} " + (_proxy is null ? string.Empty : $"through the proxy {_proxy.Display} ") + (credential is null ? "without a client certificate." : $"with the client certificate '{credential.Subject}'."));
         _pending.Add(Task.Run(async () =>
         {
             await throttle.WaitAsync(stop).ConfigureAwait(false);
@@ -256,13 +272,18 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
         _started++;
     }
 
-    /// <summary>Writes finished results from the pipeline thread; with <paramref name="waitForAll"/>, until none is left.</summary>
+    /// <summary>
+    /// Writes results from the pipeline thread in input order: each as soon as it and every earlier one are done (so
+    /// -Quiet's booleans line up with the input); with <paramref name="waitForAll"/>, until none is left. Progress
+    /// counts every finished probe, whatever its place.
+    /// </summary>
     private void Drain(bool waitForAll)
     {
         while (_pending.Count > 0)
         {
-            Task<MtlsTestResult>? done = _pending.FirstOrDefault(t => t.IsCompleted);
-            if (done is null)
+            ShowProgress();
+            Task<MtlsTestResult> head = _pending[0];
+            if (!head.IsCompleted)
             {
                 if (!waitForAll)
                 {
@@ -271,6 +292,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
 
                 try
                 {
+                    // Any completion wakes the wait, so progress moves while an earlier endpoint is still slow.
                     Task.WaitAny(_pending.ToArray(), StopToken);
                 }
                 catch (OperationCanceledException)
@@ -281,13 +303,12 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
                 continue;
             }
 
-            _pending.Remove(done);
-            _finished++;
-            Progress(ProgressId, "Testing mTLS endpoints", _finished, _started, $"{_finished} of {_started} done");
+            _pending.RemoveAt(0);
+            _written++;
             MtlsTestResult result;
             try
             {
-                result = done.GetAwaiter().GetResult();
+                result = head.GetAwaiter().GetResult();
             }
             catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
             {
@@ -301,6 +322,21 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
 
             WriteObject(Quiet ? result.Success : result);
         }
+
+        ShowProgress();
+    }
+
+    private void ShowProgress()
+    {
+        int finished = _written + _pending.Count(t => t.IsCompleted);
+        if (finished == _shownFinished && _started == _shownStarted)
+        {
+            return;
+        }
+
+        _shownFinished = finished;
+        _shownStarted = _started;
+        Progress(ProgressId, "Testing mTLS endpoints", finished, _started, $"{finished} of {_started} done");
     }
 
     /// <summary>
@@ -354,9 +390,11 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
             text = baseUrl;
         }
 
-        if (!System.Uri.TryCreate(text!.Trim(), UriKind.RelativeOrAbsolute, out result))
+        // "host:8443/path" is an https URL (without this, "host" would be read as the URL's scheme).
+        text = UriText.WithDefaultScheme(text!, hasBase: baseUrl is not null);
+        if (!System.Uri.TryCreate(text, UriKind.RelativeOrAbsolute, out result))
         {
-            throw new CertIntegrationException(ErrorIds.UriInvalid, FailureKind.InvalidArgument, $"'{text}' is not a valid URL.");
+            throw new CertIntegrationException(ErrorIds.UriInvalid, FailureKind.InvalidArgument, $"'{UriText.Redact(text)}' is not a valid URL.");
         }
 
         if (!result.IsAbsoluteUri || (result.Scheme == System.Uri.UriSchemeFile && text.TrimStart().StartsWith("/", StringComparison.Ordinal)))
@@ -364,7 +402,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
             if (baseUrl is null || !System.Uri.TryCreate(baseUrl, UriKind.Absolute, out System.Uri? b))
             {
                 throw new CertIntegrationException(ErrorIds.RelativeUriWithoutBase, FailureKind.InvalidArgument,
-                    $"'{text}' is a relative URL, and the certificate did not come from a service key with a url to resolve it against. Give the full https:// URL.");
+                    $"'{UriText.Redact(text)}' is a relative URL, and the certificate did not come from a service key with a url to resolve it against. Give the full https:// URL.");
             }
 
             result = new System.Uri(b, text.Trim());
@@ -373,34 +411,11 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
         if (!string.Equals(result.Scheme, System.Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase))
         {
             throw new CertIntegrationException(ErrorIds.UriNotHttps, FailureKind.InvalidArgument,
-                $"'{text}' is not an https:// URL; client certificates are only used over TLS.");
+                $"'{UriText.Redact(text)}' is not an https:// URL; client certificates are only used over TLS.");
         }
 
-        return result;
-    }
-
-    internal static List<X509Certificate2> TrustedRoots(IEnumerable<PSObject>? input)
-    {
-        var list = new List<X509Certificate2>();
-        foreach (PSObject? o in input ?? Enumerable.Empty<PSObject>())
-        {
-            switch (o?.BaseObject)
-            {
-                case X509Certificate2 c:
-                    list.Add(c);
-                    break;
-                case CertificateBundle b:
-                    list.AddRange(b.Chain.Skip(b.ChainLength > 1 ? 1 : 0));
-                    break;
-                case null:
-                    break;
-                default:
-                    throw new CertIntegrationException(ErrorIds.CertificateInputInvalid, FailureKind.InvalidArgument,
-                        $"-TrustedCertificate takes X509Certificate2 objects or certificate bundles, not a {o.BaseObject.GetType().Name}.");
-            }
-        }
-
-        return list;
+        // A user name and password in the URL are never sent (requests carry only path and query) and never shown.
+        return UriText.WithoutUserInfo(result);
     }
 
     private sealed class ReferenceComparer : IEqualityComparer<object>

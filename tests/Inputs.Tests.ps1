@@ -1,0 +1,259 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
+<#
+    What users hand the cmdlets, as a new user types it: paths as piped strings and Resolve-Path results, certificate
+    files for -TrustedCertificate, a curl-style certificate + key pair, tab completion of -Include, and the texts of
+    the errors they then see. The test certificates are made with openssl; without it the tests are skipped.
+#>
+
+BeforeDiscovery {
+    $haveOpenSsl = [bool](Get-Command openssl -CommandType Application -ErrorAction SilentlyContinue)
+    if (-not $haveOpenSsl) {
+        Write-Warning 'openssl is not on PATH: the input tests are skipped (they make their test certificates with openssl).'
+    }
+
+    <#
+        -TrustedCertificate takes files once Test-MtlsEndpoint and Get-ServerCertificateChain call
+        CertificateInput.TrustedRoots(this, TrustedCertificate) (the TLS cmdlets' owner applies that line). Until then
+        those tests are skipped; a file that does not exist is FileNotFound with it and CertificateInputInvalid without.
+    #>
+    Import-Module ([System.IO.Path]::GetFullPath((Join-Path $PSScriptRoot '../out/CertIntegration/CertIntegration.psd1'))) -ErrorAction Stop
+    function Test-TakesTrustedFiles([scriptblock] $Call) {
+        try { & $Call; $false } catch { $_.FullyQualifiedErrorId -like 'FileNotFound,*' }
+    }
+    $missing = Join-Path ([System.IO.Path]::GetTempPath()) 'certintegration-no-such-root.cer'
+    $chainTakesFiles = Test-TakesTrustedFiles { Get-ServerCertificateChain -HostName 127.0.0.1 -Port 9 -TrustedCertificate $missing -ErrorAction Stop }
+    $mtlsTakesFiles = Test-TakesTrustedFiles { Test-MtlsEndpoint -Uri https://127.0.0.1:9/ -NoClientCertificate -TrustedCertificate $missing -ErrorAction Stop }
+    if (-not ($chainTakesFiles -and $mtlsTakesFiles)) {
+        Write-Warning 'Test-MtlsEndpoint or Get-ServerCertificateChain does not call CertificateInput.TrustedRoots yet: the -TrustedCertificate file tests of it are skipped.'
+    }
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+
+    if (Get-Command openssl -CommandType Application -ErrorAction SilentlyContinue) {
+        $pki = Get-TestPki
+        $keys = Join-Path $TestFolder 'keys'
+        $null = New-Item -ItemType Directory -Path $keys
+        $cockpit = New-TestServiceKey -Name 'cockpit.json' -Pki $pki
+        Move-Item -LiteralPath $cockpit -Destination $keys
+        $cockpit = Join-Path $keys 'cockpit.json'
+    }
+}
+
+AfterAll {
+    Remove-TestFolder
+}
+
+Describe 'ConvertFrom-ServiceKey takes piped paths' -Skip:(-not $haveOpenSsl) {
+    BeforeAll { Push-Location -LiteralPath $TestFolder }
+    AfterAll { Pop-Location }
+
+    It 'reads the file a piped relative path names' {
+        $bundle = './keys/cockpit.json' | ConvertFrom-ServiceKey -ErrorVariable failed
+        $failed | Should -BeNullOrEmpty
+        $bundle.CommonName | Should -Be 'Pester Client'
+        $bundle.Source | Should -Be $cockpit
+    }
+
+    It 'reads the files a piped wildcard names, and a bare file name in the current folder' {
+        @('./keys/*.json' | ConvertFrom-ServiceKey).Count | Should -Be 1
+        Push-Location -LiteralPath $keys
+        try { ('cockpit.json' | ConvertFrom-ServiceKey).HasPrivateKey | Should -BeTrue } finally { Pop-Location }
+    }
+
+    It 'reads a Resolve-Path result (PathInfo) as its file' {
+        $bundle = Resolve-Path ./keys/cockpit.json | ConvertFrom-ServiceKey -ErrorVariable failed
+        $failed | Should -BeNullOrEmpty
+        $bundle.Source | Should -Be $cockpit
+        (ConvertFrom-ServiceKey -InputObject (Resolve-Path ./keys/cockpit.json)).CommonName | Should -Be 'Pester Client'
+    }
+
+    It 'says FileNotFound for a piped path that does not exist' {
+        $out = './keys/missing.json' | ConvertFrom-ServiceKey -ErrorVariable failed -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $failed.Count | Should -Be 1
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'FileNotFound,*'
+        $failed[0].TargetObject | Should -Be './keys/missing.json'
+    }
+
+    It 'still reads piped JSON text, and cf service-key output with its preamble, as text' {
+        $json = Get-Content -LiteralPath $cockpit -Raw
+        ($json | ConvertFrom-ServiceKey).CommonName | Should -Be 'Pester Client'
+        $lines = @('Getting key cert-key for service instance cpi as admin@example.com...', '') + (Get-Content -LiteralPath $cockpit)
+        $bundle = $lines | ConvertFrom-ServiceKey -ErrorVariable failed
+        $failed | Should -BeNullOrEmpty
+        $bundle.HasPrivateKey | Should -BeTrue
+    }
+
+    It 'reads a path piped after a preamble line on its own' {
+        $out = 'Getting key cert-key for service instance cpi as admin@example.com...', './keys/cockpit.json' | ConvertFrom-ServiceKey -ErrorVariable failed
+        $failed | Should -BeNullOrEmpty
+        @($out).Count | Should -Be 1
+    }
+}
+
+Describe 'Import-CertificateBundle takes piped paths' -Skip:(-not $haveOpenSsl) {
+    # It did before: its -Path takes pipeline input by value. Kept here so that it stays so.
+    It 'reads a piped relative path and a Resolve-Path result' {
+        Push-Location -LiteralPath (Split-Path -Parent $pki.LeafCert)
+        try {
+            ('./client.crt' | Import-CertificateBundle).CommonName | Should -Be 'Pester Client'
+            (Resolve-Path ./client.crt | Import-CertificateBundle).CommonName | Should -Be 'Pester Client'
+        }
+        finally { Pop-Location }
+    }
+}
+
+Describe 'Import-CertificateBundle -KeyPath: a certificate and its key in two files' -Skip:(-not $haveOpenSsl) {
+    It 'reads cert.pem + key.key (curl''s --cert/--key) as one bundle with its key' {
+        $bundle = Import-CertificateBundle $pki.LeafCert -KeyPath $pki.LeafKey -ErrorVariable failed
+        $failed | Should -BeNullOrEmpty
+        @($bundle).Count | Should -Be 1
+        $bundle.HasPrivateKey | Should -BeTrue
+        $bundle.CommonName | Should -Be 'Pester Client'
+    }
+
+    It 'builds the chain from every -Path file, piped ones too' {
+        $bundle = $pki.LeafCert, $pki.ChainFile | Import-CertificateBundle -KeyPath $pki.LeafRsaKey
+        @($bundle).Count | Should -Be 1
+        $bundle.ChainLength | Should -Be 3
+        $bundle.HasPrivateKey | Should -BeTrue
+    }
+
+    It 'opens an encrypted key with -KeyPassword, and says PrivateKeyPasswordRequired without it' {
+        $encrypted = Join-Path $TestFolder 'client.enc.key'
+        $null = Invoke-OpenSsl @('pkcs8', '-topk8', '-in', $pki.LeafKey, '-out', $encrypted, '-passout', 'pass:k3y-pw', '-v2', 'aes-256-cbc')
+        $kpw = ConvertTo-SecureString 'k3y-pw' -AsPlainText -Force
+        (Import-CertificateBundle $pki.LeafCert -KeyPath $encrypted -KeyPassword $kpw).HasPrivateKey | Should -BeTrue
+
+        $out = Import-CertificateBundle $pki.LeafCert -KeyPath $encrypted -ErrorVariable failed -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'PrivateKeyPasswordRequired,*'
+        # The message names the parameters to use, and Import-CertificateBundle has both.
+        "$($failed[0])" | Should -Match '-KeyPassword or -Password'
+        (Get-Command Import-CertificateBundle).Parameters.Keys | Should -Contain 'KeyPassword'
+    }
+
+    It 'says what the warning about an encrypted key block says: -KeyPassword works for it' {
+        $combined = Join-Path $TestFolder 'cert-and-encrypted-key.pem'
+        $encrypted = Join-Path $TestFolder 'client.enc2.key'
+        $null = Invoke-OpenSsl @('pkcs8', '-topk8', '-in', $pki.LeafKey, '-out', $encrypted, '-passout', 'pass:k3y-pw', '-v2', 'aes-256-cbc')
+        Set-Content -LiteralPath $combined -NoNewline -Value ((Get-Content -LiteralPath $pki.LeafCert -Raw) + (Get-Content -LiteralPath $encrypted -Raw))
+        $bundle = Import-CertificateBundle $combined -WarningVariable warned -WarningAction SilentlyContinue
+        $bundle.HasPrivateKey | Should -BeFalse
+        "$warned" | Should -Match '-KeyPassword or -Password'
+        $kpw = ConvertTo-SecureString 'k3y-pw' -AsPlainText -Force
+        (Import-CertificateBundle $combined -KeyPassword $kpw).HasPrivateKey | Should -BeTrue
+    }
+
+    It 'refuses a key that belongs to none of the certificates with KeyCertificateMismatch' {
+        $out = Import-CertificateBundle $pki.LeafCert -KeyPath $pki.RootKey -ErrorVariable failed -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'KeyCertificateMismatch,*'
+    }
+
+    It 'says FileNotFound for a -KeyPath that does not exist' {
+        $null = Import-CertificateBundle $pki.LeafCert -KeyPath (Join-Path $TestFolder 'nope.key') -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'FileNotFound,*'
+    }
+}
+
+Describe '-TrustedCertificate takes certificate files' -Skip:(-not $haveOpenSsl) {
+    BeforeAll {
+        # A server certificate for 127.0.0.1 issued by the test root, served by openssl s_server.
+        $serverKey = Join-Path $TestFolder 'server.key'
+        $serverCsr = Join-Path $TestFolder 'server.csr'
+        $serverCert = Join-Path $TestFolder 'server.crt'
+        $ext = Join-Path $TestFolder 'server.ext'
+        "basicConstraints = CA:FALSE`nkeyUsage = critical,digitalSignature,keyEncipherment`nextendedKeyUsage = serverAuth`nsubjectAltName = IP:127.0.0.1" |
+            Set-Content -LiteralPath $ext -Encoding Ascii
+        $null = Invoke-OpenSsl @('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', $serverKey, '-out', $serverCsr, '-subj', '/CN=127.0.0.1')
+        $null = Invoke-OpenSsl @('x509', '-req', '-in', $serverCsr, '-CA', $pki.RootCert, '-CAkey', $pki.RootKey, '-set_serial', '4242',
+            '-out', $serverCert, '-days', '30', '-extfile', $ext)
+
+        $roots = Join-Path $TestFolder 'roots'
+        $null = New-Item -ItemType Directory -Path $roots
+        Copy-Item -LiteralPath $pki.RootCert -Destination (Join-Path $roots 'root.cer')
+        $null = Invoke-OpenSsl @('x509', '-in', $pki.RootCert, '-outform', 'DER', '-out', (Join-Path $roots 'root.der'))
+        $null = Invoke-OpenSsl @('crl2pkcs7', '-nocrl', '-certfile', $pki.RootCert, '-out', (Join-Path $roots 'root.p7b'), '-outform', 'DER')
+        $null = Invoke-OpenSsl @('pkcs12', '-export', '-nokeys', '-in', $pki.RootCert, '-out', (Join-Path $roots 'root.pfx'), '-passout', 'pass:')
+
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        $port = $listener.LocalEndpoint.Port
+        $listener.Stop()
+        $server = Start-Process -FilePath (Get-Command openssl -CommandType Application | Select-Object -First 1).Source -PassThru -NoNewWindow `
+            -ArgumentList @('s_server', '-accept', "127.0.0.1:$port", '-cert', $serverCert, '-key', $serverKey, '-www', '-quiet') `
+            -RedirectStandardOutput (Join-Path $TestFolder 's_server.out') -RedirectStandardError (Join-Path $TestFolder 's_server.err')
+        $deadline = [datetime]::UtcNow.AddSeconds(15)
+        do {
+            Start-Sleep -Milliseconds 100
+            $client = [System.Net.Sockets.TcpClient]::new()
+            try { $client.Connect('127.0.0.1', $port); $up = $true } catch { $up = $false } finally { $client.Dispose() }
+        } until ($up -or [datetime]::UtcNow -gt $deadline)
+        Push-Location -LiteralPath $TestFolder
+    }
+
+    AfterAll {
+        Pop-Location
+        if ($server -and -not $server.HasExited) { Stop-Process -Id $server.Id -Force }
+    }
+
+    It 'Get-ServerCertificateChain does not trust the server without the root' -Skip:(-not $chainTakesFiles) {
+        (Get-ServerCertificateChain -HostName 127.0.0.1 -Port $port -TimeoutSec 20).IsTrusted | Should -BeFalse
+    }
+
+    It 'Get-ServerCertificateChain trusts it with -TrustedCertificate as <Form>' -Skip:(-not $chainTakesFiles) -TestCases @(
+        @{ Form = 'relative path'; Value = { './roots/root.cer' } }
+        @{ Form = 'DER'; Value = { './roots/root.der' } }
+        @{ Form = 'PKCS#7'; Value = { './roots/root.p7b' } }
+        @{ Form = 'PFX without password'; Value = { './roots/root.pfx' } }
+        @{ Form = 'wildcard'; Value = { './roots/*.cer' } }
+        @{ Form = 'FileInfo'; Value = { Get-Item ./roots/root.cer } }
+        @{ Form = 'PathInfo'; Value = { Resolve-Path ./roots/root.der } }
+    ) {
+        param($Form, $Value)
+        $result = Get-ServerCertificateChain -HostName 127.0.0.1 -Port $port -TimeoutSec 20 -TrustedCertificate (& $Value) -ErrorVariable failed
+        $failed | Should -BeNullOrEmpty
+        $result.IsTrusted | Should -BeTrue -Because "$($result.ValidationErrors)"
+    }
+
+    It 'Test-MtlsEndpoint validates the server against -TrustedCertificate ./root.cer' -Skip:(-not $mtlsTakesFiles) {
+        $result = Test-MtlsEndpoint -Uri "https://127.0.0.1:$port/" -NoClientCertificate -TrustedCertificate ./roots/root.cer -TimeoutSec 20
+        $result.StatusCode | Should -Be 200 -Because "$($result.Diagnosis)"
+    }
+
+    It 'says FileNotFound for a file that does not exist and CertificateInputInvalid for one that holds no certificate' -Skip:(-not ($chainTakesFiles -and $mtlsTakesFiles)) {
+        Set-Content -LiteralPath ./roots/notes.txt -Value 'not a certificate'
+        foreach ($call in @(
+                { param($t) Get-ServerCertificateChain -HostName 127.0.0.1 -Port $port -TrustedCertificate $t },
+                { param($t) Test-MtlsEndpoint -Uri "https://127.0.0.1:$port/" -NoClientCertificate -TrustedCertificate $t })) {
+            { & $call './roots/missing.cer' } | Should -Throw -ErrorId 'FileNotFound*'
+            { & $call './roots/nothing*.cer' } | Should -Throw -ErrorId 'FileNotFound*'
+            { & $call './roots/notes.txt' } | Should -Throw -ErrorId 'CertificateInputInvalid*'
+            { & $call (Get-Date) } | Should -Throw -ErrorId 'CertificateInputInvalid*'
+        }
+    }
+}
+
+Describe 'Export-CertificateChain -Include completion' {
+    It 'offers the roles it takes, and not None' {
+        $offered = Get-CompletionText 'Export-CertificateChain -Include '
+        $offered | Should -Contain 'Leaf'
+        $offered | Should -Contain 'Intermediate'
+        $offered | Should -Contain 'Root'
+        $offered | Should -Not -Contain 'None'
+        Get-CompletionText 'Export-CertificateChain -Include Leaf, R' | Should -Be @('Root')
+        Get-CompletionText 'Export-CertificateChain -Include N' | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Message texts' -Skip:(-not $haveOpenSsl) {
+    It 'ends a message built from a JSON parser message in one period' {
+        $null = '{"oauth": ' | ConvertFrom-ServiceKey -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'ServiceKeyNotJson,*'
+        "$($failed[0])" | Should -Match 'line \d+, position \d+\.$'
+        "$($failed[0])" | Should -Not -Match '\.\.'
+    }
+}
