@@ -11,21 +11,6 @@ BeforeDiscovery {
         Write-Warning 'openssl is not on PATH: the input tests are skipped (they make their test certificates with openssl).'
     }
 
-    <#
-        -TrustedCertificate takes files once Test-MtlsEndpoint and Get-ServerCertificateChain call
-        CertificateInput.TrustedRoots(this, TrustedCertificate) (the TLS cmdlets' owner applies that line). Until then
-        those tests are skipped; a file that does not exist is FileNotFound with it and CertificateInputInvalid without.
-    #>
-    Import-Module ([System.IO.Path]::GetFullPath((Join-Path $PSScriptRoot '../out/CertIntegration/CertIntegration.psd1'))) -ErrorAction Stop
-    function Test-TakesTrustedFiles([scriptblock] $Call) {
-        try { & $Call; $false } catch { $_.FullyQualifiedErrorId -like 'FileNotFound,*' }
-    }
-    $missing = Join-Path ([System.IO.Path]::GetTempPath()) 'certintegration-no-such-root.cer'
-    $chainTakesFiles = Test-TakesTrustedFiles { Get-ServerCertificateChain -HostName 127.0.0.1 -Port 9 -TrustedCertificate $missing -ErrorAction Stop }
-    $mtlsTakesFiles = Test-TakesTrustedFiles { Test-MtlsEndpoint -Uri https://127.0.0.1:9/ -NoClientCertificate -TrustedCertificate $missing -ErrorAction Stop }
-    if (-not ($chainTakesFiles -and $mtlsTakesFiles)) {
-        Write-Warning 'Test-MtlsEndpoint or Get-ServerCertificateChain does not call CertificateInput.TrustedRoots yet: the -TrustedCertificate file tests of it are skipped.'
-    }
 }
 
 BeforeAll {
@@ -200,11 +185,11 @@ Describe '-TrustedCertificate takes certificate files' -Skip:(-not $haveOpenSsl)
         if ($server -and -not $server.HasExited) { Stop-Process -Id $server.Id -Force }
     }
 
-    It 'Get-ServerCertificateChain does not trust the server without the root' -Skip:(-not $chainTakesFiles) {
+    It 'Get-ServerCertificateChain does not trust the server without the root' {
         (Get-ServerCertificateChain -HostName 127.0.0.1 -Port $port -TimeoutSec 20).IsTrusted | Should -BeFalse
     }
 
-    It 'Get-ServerCertificateChain trusts it with -TrustedCertificate as <Form>' -Skip:(-not $chainTakesFiles) -TestCases @(
+    It 'Get-ServerCertificateChain trusts it with -TrustedCertificate as <Form>' -TestCases @(
         @{ Form = 'relative path'; Value = { './roots/root.cer' } }
         @{ Form = 'DER'; Value = { './roots/root.der' } }
         @{ Form = 'PKCS#7'; Value = { './roots/root.p7b' } }
@@ -219,12 +204,12 @@ Describe '-TrustedCertificate takes certificate files' -Skip:(-not $haveOpenSsl)
         $result.IsTrusted | Should -BeTrue -Because "$($result.ValidationErrors)"
     }
 
-    It 'Test-MtlsEndpoint validates the server against -TrustedCertificate ./root.cer' -Skip:(-not $mtlsTakesFiles) {
+    It 'Test-MtlsEndpoint validates the server against -TrustedCertificate ./root.cer' {
         $result = Test-MtlsEndpoint -Uri "https://127.0.0.1:$port/" -NoClientCertificate -TrustedCertificate ./roots/root.cer -TimeoutSec 20
         $result.StatusCode | Should -Be 200 -Because "$($result.Diagnosis)"
     }
 
-    It 'says FileNotFound for a file that does not exist and CertificateInputInvalid for one that holds no certificate' -Skip:(-not ($chainTakesFiles -and $mtlsTakesFiles)) {
+    It 'says FileNotFound for a file that does not exist and CertificateInputInvalid for one that holds no certificate' {
         Set-Content -LiteralPath ./roots/notes.txt -Value 'not a certificate'
         foreach ($call in @(
                 { param($t) Get-ServerCertificateChain -HostName 127.0.0.1 -Port $port -TrustedCertificate $t },

@@ -62,3 +62,20 @@ Describe 'The mTLS result table' -Skip:(-not $haveOpenSsl) {
         $list | Should -Match '(?m)^ServerCertificateChain\s+:'
     }
 }
+
+Describe 'Files the writers return' -Skip:(-not $haveOpenSsl) {
+    It 'are what Get-Item returns, so the default file view is filled in' {
+        $pki = Get-TestPki
+        $bundle = ConvertFrom-ServiceKey -LiteralPath (New-TestServiceKey -Name 'views-files.json' -Pki $pki)
+        $pw = ConvertTo-SecureString 'views-pw' -AsPlainText -Force
+        $file = $bundle | New-PfxFromPem -OutFile (Join-Path $TestFolder 'views.pfx') -Password $pw
+        $file.PSPath | Should -BeLike 'Microsoft.PowerShell.Core\FileSystem::*'
+        $file.PSProvider.Name | Should -Be 'FileSystem'
+        if (-not $IsWindows) { $file.UnixMode | Should -Be '-rw-------' }
+        $key = $bundle | Export-PrivateKey -OutFile (Join-Path $TestFolder 'views.key')
+        $key.PSPath | Should -BeLike 'Microsoft.PowerShell.Core\FileSystem::*'
+        $cer = @($bundle | Export-CertificateChain -Destination (Join-Path $TestFolder 'views-cer'))[0]
+        $cer.PSPath | Should -BeLike 'Microsoft.PowerShell.Core\FileSystem::*'
+        $cer.Role | Should -Not -BeNullOrEmpty
+    }
+}

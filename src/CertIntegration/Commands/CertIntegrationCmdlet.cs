@@ -129,6 +129,27 @@ public abstract class CertIntegrationCmdlet : PSCmdlet
         return null;
     }
 
+    /// <summary>
+    /// A file the cmdlet wrote, as Get-Item returns it (the FileSystem provider's object, with PSPath, UnixMode, User,
+    /// Group and Size filled in for the default file view); a plain FileInfo when the provider cannot give it.
+    /// </summary>
+    internal PSObject WrittenFile(string path)
+    {
+        try
+        {
+            var items = SessionState.InvokeProvider.Item.Get(new[] { path }, force: true, literalPath: true);
+            if (items.Count == 1)
+            {
+                return items[0];
+            }
+        }
+        catch (Exception ex) when (ex is ProviderNotFoundException or ItemNotFoundException or System.Management.Automation.DriveNotFoundException or NotSupportedException or ArgumentException)
+        {
+        }
+
+        return PSObject.AsPSObject(new FileInfo(path));
+    }
+
     /// <summary>Resolves an output path (which need not exist yet) against the current location.</summary>
     internal string ResolveOutputPath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 

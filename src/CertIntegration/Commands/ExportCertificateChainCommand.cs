@@ -263,7 +263,7 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
 
             SafeFile.Write(path, bytes, overwrite: Force, ownerOnly: false);
             WriteVerbose($"Wrote '{path}': {what} '{named.Subject}', thumbprint {named.Thumbprint}, {Format}.");
-            PSObject result = PSObject.AsPSObject(new FileInfo(path));
+            PSObject result = WrittenFile(path);
             result.TypeNames.Insert(0, ExportedTypeName);
             result.Properties.Add(new PSNoteProperty("Role", role));
             result.Properties.Add(new PSNoteProperty("Subject", named.Subject));

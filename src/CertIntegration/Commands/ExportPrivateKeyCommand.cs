@@ -111,6 +111,6 @@ public sealed class ExportPrivateKeyCommand : CertIntegrationCmdlet
 
         SafeFile.Write(path, Encoding.ASCII.GetBytes(pem), overwrite: Force, ownerOnly: true);
         WriteVerbose($"Wrote '{path}': {bundle.Key.Algorithm} {bundle.Key.KeySize}-bit private key, {what}.");
-        WriteObject(new FileInfo(path));
+        WriteObject(WrittenFile(path));
     }
 }

@@ -133,7 +133,7 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
 
         SafeFile.Write(path, pfx, overwrite: Force, ownerOnly: true);
         WriteVerbose($"Wrote '{path}': {Encryption}, {bundle.ChainLength} certificate(s), friendly name '{friendly}'.");
-        WriteObject(new FileInfo(path));
+        WriteObject(WrittenFile(path));
     }
 
     private CertificateBundle ReadFiles() =>
