@@ -164,13 +164,28 @@ internal sealed class Pkcs12Reader
         }
     }
 
+    /// <summary>
+    /// The EncryptedData of a safe, its shape checked first: BouncyCastle indexes the EncryptedContentInfo sequence
+    /// without checking its length (a crafted safe gave an IndexOutOfRangeException).
+    /// </summary>
+    private EncryptedData EncryptedDataOf(ContentInfo ci)
+    {
+        Asn1Encodable content = ci.Content ?? throw Asn1Guard.Corrupt(_source, "an encrypted safe has no content");
+        if (content is not Asn1Sequence outer || outer.Count < 2 || outer[1] is not Asn1Sequence info || info.Count < 2 || info.Count > 3)
+        {
+            throw Asn1Guard.Corrupt(_source, "an encrypted safe is not an EncryptedData structure");
+        }
+
+        return EncryptedData.GetInstance(content);
+    }
+
     private void PreCheck(ContentInfo ci)
     {
         try
         {
             if (ci.ContentType.Equals(PkcsObjectIdentifiers.EncryptedData))
             {
-                EncryptedData d = EncryptedData.GetInstance(ci.Content ?? throw Asn1Guard.Corrupt(_source, "an encrypted safe has no content"));
+                EncryptedData d = EncryptedDataOf(ci);
                 _budget.Commit(GuardAlgorithm(d.EncryptionAlgorithm, "an encrypted safe"));
             }
             else if (ci.ContentType.Equals(PkcsObjectIdentifiers.Data))
@@ -209,7 +224,7 @@ internal sealed class Pkcs12Reader
             }
             else if (ci.ContentType.Equals(PkcsObjectIdentifiers.EncryptedData))
             {
-                EncryptedData d = EncryptedData.GetInstance(ci.Content);
+                EncryptedData d = EncryptedDataOf(ci);
                 if (d.Content is null)
                 {
                     _verbose?.Invoke($"{_source}: an encrypted safe has no content; skipped.");
