@@ -292,3 +292,46 @@ function Stop-TestTlsServer {
     }
     $process.Dispose()
 }
+
+<#
+    Runs build/fuzz.ps1 with $Arguments in a pwsh of its own (a crash of that process fails the test instead of
+    ending the run), writing its JSON summary to TestResults/fuzz-<Name>.json and its failing inputs to
+    TestResults/fuzz-<Name>-failures (both kept after the run, for a look at what failed). Returns ExitCode, Summary
+    (the parsed JSON), Output (the fuzzer's text) and FailureFolder.
+#>
+function Invoke-Fuzzer {
+    param([Parameter(Mandatory)] [string[]] $Arguments, [Parameter(Mandatory)] [string] $Name)
+    $repoRoot = [System.IO.Path]::GetFullPath((Join-Path $PSScriptRoot '..'))
+    $results = Join-Path $repoRoot 'TestResults'
+    $json = Join-Path $results "fuzz-$Name.json"
+    $failures = Join-Path $results "fuzz-$Name-failures"
+    foreach ($old in @($json, $failures)) { if (Test-Path -LiteralPath $old) { Remove-Item -LiteralPath $old -Recurse -Force } }
+    $null = New-Item -ItemType Directory -Path $results -Force
+    $ErrorActionPreference = 'Continue'
+    $output = & (Get-Pwsh) -NoLogo -NoProfile -NonInteractive -File (Join-Path $repoRoot 'build/fuzz.ps1') @Arguments -OutFile $json -KeepFailures $failures 2>&1 |
+        ForEach-Object { "$_" }
+    $exitCode = $LASTEXITCODE
+    if (-not (Test-Path -LiteralPath $json -PathType Leaf)) {
+        throw "build/fuzz.ps1 $($Arguments -join ' ') wrote no summary (exit code $exitCode):`n$($output -join "`n")"
+    }
+    [pscustomobject]@{
+        ExitCode = $exitCode; Summary = (Get-Content -LiteralPath $json -Raw | ConvertFrom-Json); Output = $output; FailureFolder = $failures
+    }
+}
+
+# The failing inputs of a fuzzer summary (all, or those of one format), one paragraph each: input, mutation,
+# outcome, and per failure its kind, error ID, exception chain, message and stack top.
+function Format-FuzzFailure {
+    param([Parameter(Mandatory)] $Summary, [string] $Format)
+    $failing = @($Summary.Failures | Where-Object { -not $Format -or $_.Format -eq $Format })
+    if ($failing.Count -eq 0) { return 'no failing input' }
+    $text = foreach ($f in $failing) {
+        $lines = @("$($f.Format) #$($f.Index)$(if ($f.VerboseDebug) { ' (-Verbose -Debug)' }): $($f.Mutation)",
+            "    outcome: $(@($f.Outcomes) -join '; '), $($f.Ms) ms (CPU $($f.CpuMs) ms)$(if ($f.SavedAs) { ", saved as $($f.SavedAs)" })")
+        foreach ($x in @($f.Failures)) {
+            $lines += "    $($x.Kind) $($x.Cmdlet) $($x.ErrorId) [$($x.Exceptions)] $($x.Message)$(if ($x.StackTop) { " at $($x.StackTop)" })"
+        }
+        $lines -join "`n"
+    }
+    "$($failing.Count) failing input(s):`n" + ($text -join "`n")
+}
