@@ -25,6 +25,8 @@
         'Test-MtlsEndpoint'
         'Get-ServerCertificateChain'
         'ConvertTo-X509Certificate'
+        'New-ServiceKeyParameter'
+        'Get-ServiceKeyToken'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

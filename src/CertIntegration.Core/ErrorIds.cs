@@ -86,4 +86,24 @@ internal static class ErrorIds
 
     /// <summary>A failure the module did not foresee: always a bug to report.</summary>
     public const string UnexpectedError = nameof(UnexpectedError);
+
+    // Service key parameters (New-ServiceKeyParameter); the warnings' codes are stable too
+    public const string ServiceKeyValidityOutOfRange = nameof(ServiceKeyValidityOutOfRange);
+    public const string ServiceKeyKeyLengthInvalid = nameof(ServiceKeyKeyLengthInvalid);
+    public const string ServiceKeyCertificateMissing = nameof(ServiceKeyCertificateMissing);
+    public const string ServiceKeyCertificateExpired = nameof(ServiceKeyCertificateExpired);
+    public const string ServiceKeyCertificateNotYetValid = nameof(ServiceKeyCertificateNotYetValid);
+    public const string ServiceKeyChainReduced = nameof(ServiceKeyChainReduced);
+    public const string ServiceKeyNoClientAuthEku = nameof(ServiceKeyNoClientAuthEku);
+
+    // OAuth tokens over mTLS (Get-ServiceKeyToken)
+    public const string TokenClientIdMissing = nameof(TokenClientIdMissing);
+    public const string TokenUrlMissing = nameof(TokenUrlMissing);
+    public const string TokenInvalidClient = nameof(TokenInvalidClient);
+    public const string TokenUnauthorized = nameof(TokenUnauthorized);
+    public const string TokenRequestRejected = nameof(TokenRequestRejected);
+    public const string TokenAnswerNotJson = nameof(TokenAnswerNotJson);
+    public const string TokenAnswerNoAccessToken = nameof(TokenAnswerNoAccessToken);
+    public const string TokenServerCertificateUntrusted = nameof(TokenServerCertificateUntrusted);
+    public const string TokenRequestTimedOut = nameof(TokenRequestTimedOut);
 }
