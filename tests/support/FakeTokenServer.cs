@@ -41,12 +41,11 @@ namespace CertIntegrationTests
         private readonly SslStreamCertificateContext _serverContext;
         private readonly X509Certificate2 _trustedClientRoot;
 
-        /// <param name="serverPfx">The server certificate with its key (PKCS#12 bytes, no password).</param>
+        /// <param name="server">The server certificate with its private key.</param>
         /// <param name="serverChain">Intermediates the server sends with its certificate.</param>
         /// <param name="trustedClientRoot">The one root a client certificate must chain to.</param>
-        public FakeTokenServer(byte[] serverPfx, X509Certificate2[] serverChain, X509Certificate2 trustedClientRoot)
+        public FakeTokenServer(X509Certificate2 server, X509Certificate2[] serverChain, X509Certificate2 trustedClientRoot)
         {
-            var server = new X509Certificate2(serverPfx, (string?)null, X509KeyStorageFlags.Exportable);
             _serverContext = SslStreamCertificateContext.Create(server, new X509Certificate2Collection(serverChain), offline: true);
             _trustedClientRoot = trustedClientRoot;
             _listener.Start();
@@ -129,6 +128,8 @@ namespace CertIntegrationTests
                                 var received = new X509Certificate2Collection();
                                 if (chain != null) received.AddRange(chain.ChainPolicy.ExtraStore);
                                 sent = 1 + received.Count;
+                                record.ClientCertificateSubject = clientLeaf.Subject;
+                                record.ClientCertificatesSent = sent;
                                 using (var own = new X509Chain())
                                 {
                                     own.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;

@@ -113,6 +113,12 @@ public sealed class GetServiceKeyTokenCommand : CancellableCmdlet
             held.Warning(problem);
         }
 
+        if (credential.IntermediatesSChannelCannotFind() is { Count: > 0 } missing)
+        {
+            held.Warning("Windows PowerShell sends with the client certificate only the intermediate CAs Windows finds in its certificate stores, and these are not there: "
+                + string.Join("; ", missing) + ". A token server that trusts only the root then rejects the certificate. Import them into Cert:\\CurrentUser\\CA, or use PowerShell 7, which sends the whole chain.");
+        }
+
         var request = new TokenRequest(url, clientId.Trim(), credential, _validator) { Proxy = _proxy, TimeoutSec = TimeoutSec };
         DateTimeOffset requestedAt = DateTimeOffset.UtcNow;
         TokenGrant grant = Await(TokenClient.RequestAsync(request, StopToken, held.Verbose));
