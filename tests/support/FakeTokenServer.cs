@@ -120,6 +120,8 @@ namespace CertIntegrationTests
                         {
                             ServerCertificateContext = _serverContext,
                             ClientCertificateRequired = RequestClientCertificate,
+                            // A resumed session brings the client's leaf without its chain: every connection is a full handshake.
+                            AllowTlsResume = false,
                             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                             RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>
                             {
