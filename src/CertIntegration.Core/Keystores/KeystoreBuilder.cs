@@ -82,7 +82,7 @@ internal static class KeystoreBuilder
 {
     /// <summary>
     /// The entries of <paramref name="inputs"/>, in input order. A failing input is handed to <paramref name="fail"/>
-    /// with its target and contributes no entry.
+    /// with its target and contributes no entry (<paramref name="fail"/> may rethrow to stop).
     /// </summary>
     public static List<KeystoreEntry> Plan(
         IReadOnlyList<KeystoreInput> inputs,
@@ -129,12 +129,12 @@ internal static class KeystoreBuilder
                 var accepted = new List<(KeystoreEntry Entry, string? Alias)>();
                 foreach ((KeystoreEntry entry, string? alias) in pending)
                 {
-                    string identity = entry.Kind + ":" + entry.Certificate.Thumbprint;
-                    if (seen.TryGetValue(identity, out KeystoreEntry? earlier) || accepted.Any(a => a.Entry.Kind + ":" + a.Entry.Certificate.Thumbprint == identity))
+                    string identity = Identity(entry);
+                    if (seen.TryGetValue(identity, out KeystoreEntry? earlier) || accepted.Any(a => Identity(a.Entry) == identity))
                     {
-                        string already = earlier is null ? "in this input" : $"as '{(earlier.Alias.Length > 0 ? earlier.Alias : "(alias to be made)")}'";
-                        string text = $"'{entry.Certificate.Subject}' is already in the keystore {already}; it is written once.";
-                        if (alias is not null && earlier is not null && earlier.Alias.Length > 0 && !string.Equals(alias, earlier.Alias, StringComparison.OrdinalIgnoreCase))
+                        string where = earlier is { Alias.Length: > 0 } ? $" as '{earlier.Alias}'" : string.Empty;
+                        string text = $"'{entry.Certificate.Subject}' is already in the keystore{where}; it is written once.";
+                        if (alias is not null && earlier is { Alias.Length: > 0 } && !string.Equals(alias, earlier.Alias, StringComparison.OrdinalIgnoreCase))
                         {
                             warning?.Invoke(text + $" The alias '{alias}' is not used.");
                         }
@@ -177,12 +177,13 @@ internal static class KeystoreBuilder
                         taken[alias] = entry;
                     }
 
-                    seen[entry.Kind + ":" + entry.Certificate.Thumbprint] = entry;
+                    seen[Identity(entry)] = entry;
                     entries.Add(entry);
                 }
             }
-            catch (CertIntegrationException ex)
+            catch (Exception ex)
             {
+                // The caller reports it as the input's error (an unforeseen one as UnexpectedError) and goes on.
                 fail(ex, input.Target);
             }
         }
@@ -275,6 +276,9 @@ internal static class KeystoreBuilder
             }
         }
     }
+
+    // The same certificate as the same kind of entry is one entry, whatever its alias.
+    private static string Identity(KeystoreEntry entry) => entry.Kind + ":" + entry.Certificate.Thumbprint;
 
     private static BcX509 Bc(X509Certificate2 cert) => new(cert.RawData);
 }
