@@ -27,6 +27,7 @@
         'ConvertTo-X509Certificate'
         'New-ServiceKeyParameter'
         'Get-ServiceKeyToken'
+        'Export-Keystore'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

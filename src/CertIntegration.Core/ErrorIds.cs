@@ -84,6 +84,19 @@ internal static class ErrorIds
     public const string PathIsFolder = nameof(PathIsFolder);
     public const string PathNotFileSystem = nameof(PathNotFileSystem);
 
+    // Keystores (Export-Keystore; the alias rules are the tenant keystore's, TenantKeystore)
+    public const string KeystoreAliasReserved = nameof(KeystoreAliasReserved);
+    public const string KeystoreAliasTooLong = nameof(KeystoreAliasTooLong);
+    public const string KeystoreAliasInvalid = nameof(KeystoreAliasInvalid);
+    public const string KeystoreAliasDuplicate = nameof(KeystoreAliasDuplicate);
+    public const string KeystoreAliasCountMismatch = nameof(KeystoreAliasCountMismatch);
+
+    /// <summary>No input gave an entry, so there is no keystore to write.</summary>
+    public const string KeystoreEmpty = nameof(KeystoreEmpty);
+
+    /// <summary>An input failed, so the keystore is not written (a keystore missing entries could replace the tenant's).</summary>
+    public const string KeystoreNotWritten = nameof(KeystoreNotWritten);
+
     /// <summary>A failure the module did not foresee: always a bug to report.</summary>
     public const string UnexpectedError = nameof(UnexpectedError);
 
