@@ -25,6 +25,7 @@
         'Test-MtlsEndpoint'
         'Get-ServerCertificateChain'
         'ConvertTo-X509Certificate'
+        'Test-CertificateBundle'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
