@@ -201,6 +201,8 @@ Describe 'Test-CertificateBundle' {
             # Given as an X509Certificate2 or a bundle, the right root passes.
             $root = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($pki.RootCert)
             (Test-CertificateBundle $goodKey -MinimumDaysValid 10 -TrustedCertificate $root, $otherRoot.Cert).Passed | Should -BeTrue
+            # An intermediate of the chain as the trust anchor counts too.
+            (Test-CertificateBundle $goodKey -MinimumDaysValid 10 -TrustedCertificate $pki.IntermediateCert).Passed | Should -BeTrue
         }
     }
 

@@ -227,6 +227,8 @@ internal static class CertificateBundleCheck
         int top = chain.Length - 1;
         BcX509[] trusted = options.Trusted.Select(t => new BcX509(t.RawData)).ToArray();
         bool trustChecked = trusted.Length > 0;
+
+        // A chain is trusted when the other side trusts its root or one of its CAs (a trust anchor below the root).
         if (!ChainBuilder.IsSelfIssued(bc[top]))
         {
             // The chain stops below a root: fine when the other side trusts the missing issuer, else incomplete.
@@ -241,7 +243,7 @@ internal static class CertificateBundleCheck
                     chain[top].Subject));
             }
         }
-        else if (trustChecked && !trusted.Any(t => t.Equals(bc[top]) || SameKeyAndName(t, bc[top])))
+        else if (trustChecked && !bc.Any(c => trusted.Any(t => t.Equals(c) || SameKeyAndName(t, c))))
         {
             string roots = string.Join("; ", options.Trusted.Select(t => t.Subject).Distinct());
             findings.Add(new CertificateFinding(CertificateFinding.Error, CertificateFindingCodes.RootNotTrusted,
