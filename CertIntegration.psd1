@@ -28,6 +28,7 @@
         'New-ServiceKeyParameter'
         'Get-ServiceKeyToken'
         'Export-Keystore'
+        'Test-CertificateBundle'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
