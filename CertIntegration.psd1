@@ -7,11 +7,9 @@
     Copyright            = '(c) CertIntegration contributors. MIT License.'
     Description          = 'Client-certificate (mTLS) chores of SAP Cloud Integration as PowerShell pipelines: turn service keys into PFX files, read and export certificate containers, and test mTLS endpoints with a diagnosis.'
 
-    # The cmdlet assembly, by name: there is no CertIntegration.dll beside the manifest, and the nested module (loaded
-    # first) tells the runtime which build that name is. PowerShell 7 gets the net8.0 one (TLS client chains,
-    # owner-only file modes) from the module's own AssemblyLoadContext; Windows PowerShell 5.1 the netstandard2.0 one.
-    RootModule           = 'CertIntegration.dll'
-    NestedModules        = @('bin/CertIntegration.Bootstrap.dll')
+    # The psm1 picks the build: PowerShell 7 loads the net8.0 one (TLS client chains, owner-only file modes) into the
+    # module's own AssemblyLoadContext; Windows PowerShell 5.1 the netstandard2.0 one.
+    RootModule           = 'CertIntegration.psm1'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Desktop', 'Core')
     DotNetFrameworkVersion = '4.7.2'

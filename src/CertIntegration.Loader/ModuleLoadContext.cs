@@ -1,4 +1,5 @@
 using System;
+using System.Collections;
 using System.IO;
 using System.Reflection;
 using System.Runtime.Loader;
@@ -8,13 +9,12 @@ namespace CertIntegration.Loader;
 /// <summary>
 /// The module's own AssemblyLoadContext, named "CertIntegration". It resolves an assembly from the module's
 /// dependencies folder when a file of that name is there, and otherwise leaves it to the default context (the
-/// runtime, System.Management.Automation). Nothing is loaded until PowerShell asks for the cmdlet assembly (see
-/// <see cref="Register"/>), and BouncyCastle only when code first needs it.
+/// runtime, System.Management.Automation). Nothing is loaded until <see cref="LoadModule"/> is called, and
+/// BouncyCastle only when code first needs it.
 /// </summary>
 public sealed class ModuleLoadContext : AssemblyLoadContext
 {
     private static readonly object Gate = new();
-    private const string CmdletAssembly = "CertIntegration";
     private static ModuleLoadContext? s_context;
 
     private readonly string _folder;
@@ -29,38 +29,99 @@ public sealed class ModuleLoadContext : AssemblyLoadContext
     public string Folder => _folder;
 
     /// <summary>
-    /// Makes the cmdlet assembly loadable by name from the default context, which is how PowerShell loads the
-    /// manifest's RootModule ('CertIntegration.dll', named, not beside the manifest): a request for "CertIntegration"
-    /// that the default context cannot satisfy is answered with the cmdlet assembly of the module's context, loaded
-    /// from <paramref name="folder"/>. Called by the bootstrap (the manifest's nested module) before the RootModule
-    /// loads. One context per process, made by the first import: importing the module again (also with -Force, also
-    /// from another copy of the module) reuses it, as loading into the default context would. Two copies side by side
-    /// would give two types of each name, and PowerShell caches cmdlet parameter metadata by type name, so a bundle of
-    /// one copy would not bind to a cmdlet of the other.
+    /// Loads the cmdlet assembly (CertIntegration.dll) from <paramref name="folder"/> into the module's context and
+    /// returns it for Import-Module -Assembly. One context per process, made by the first import: importing the
+    /// module again (also with -Force, also from another copy of the module) reuses it, as loading into the default
+    /// context would. Two copies side by side would give two types of each name, and PowerShell caches cmdlet
+    /// parameter metadata by type name, so a bundle of one copy would not bind to a cmdlet of the other.
     /// </summary>
-    public static void Register(string folder)
+    public static Assembly LoadModule(string folder)
     {
         if (string.IsNullOrEmpty(folder))
         {
             throw new ArgumentException("The module's dependencies folder is required.", nameof(folder));
         }
 
+        string full = Path.GetFullPath(folder);
         lock (Gate)
         {
-            if (s_context is not null)
-            {
-                return;
-            }
-
-            s_context = new ModuleLoadContext(Path.GetFullPath(folder));
-            Default.Resolving += ResolveCmdletAssembly;
+            s_context ??= new ModuleLoadContext(full);
+            return s_context.LoadFromAssemblyName(new AssemblyName("CertIntegration"));
         }
     }
 
-    private static Assembly? ResolveCmdletAssembly(AssemblyLoadContext context, AssemblyName name) =>
-        string.Equals(name.Name, CmdletAssembly, StringComparison.OrdinalIgnoreCase) && s_context is { } own
-            ? own.LoadFromAssemblyName(new AssemblyName(CmdletAssembly))
-            : null;
+    /// <summary>
+    /// The module's public types (namespace CertIntegration, in the core), for the full-name type accelerators the
+    /// module adds: PowerShell resolves type names only among the default context's assemblies.
+    /// </summary>
+    public static Type[] PublicTypes(Assembly module)
+    {
+        AssemblyLoadContext context = GetLoadContext(module) as ModuleLoadContext
+            ?? throw new ArgumentException("The assembly was not loaded by the module's load context.", nameof(module));
+        Assembly core = context.LoadFromAssemblyName(new AssemblyName("CertIntegration.Core"));
+        return Array.FindAll(core.GetExportedTypes(), t => t.Namespace == "CertIntegration");
+    }
+
+    /// <summary>
+    /// Adds full-name type accelerators for the module's public types (PowerShell resolves [TypeName] only among the
+    /// default context's assemblies), through the engine's TypeAccelerators class found from
+    /// <paramref name="engineType"/> (any type of System.Management.Automation, e.g. [psobject]). Returns the types,
+    /// for <see cref="RemoveTypeAccelerators"/>. Done here rather than in the psm1: reflection from script costs
+    /// tens of milliseconds at import.
+    /// </summary>
+    public static Type[] AddTypeAccelerators(Type engineType, Assembly module)
+    {
+        Type[] types = PublicTypes(module);
+        Type? accelerators = engineType.Assembly.GetType("System.Management.Automation.TypeAccelerators");
+        MethodInfo? add = accelerators?.GetMethod("Add", BindingFlags.Public | BindingFlags.Static, null, new[] { typeof(string), typeof(Type) }, null);
+        MethodInfo? remove = accelerators?.GetMethod("Remove", BindingFlags.Public | BindingFlags.Static, null, new[] { typeof(string) }, null);
+        if (add is null || remove is null)
+        {
+            return Array.Empty<Type>();
+        }
+
+        foreach (Type t in types)
+        {
+            remove.Invoke(null, new object[] { t.FullName! });
+            add.Invoke(null, new object[] { t.FullName!, t });
+        }
+
+        return types;
+    }
+
+    /// <summary>Removes the accelerators <see cref="AddTypeAccelerators"/> added (when the module is removed).</summary>
+    public static void RemoveTypeAccelerators(Type engineType, Type[] types)
+    {
+        MethodInfo? remove = engineType.Assembly.GetType("System.Management.Automation.TypeAccelerators")
+            ?.GetMethod("Remove", BindingFlags.Public | BindingFlags.Static, null, new[] { typeof(string) }, null);
+        foreach (Type t in types)
+        {
+            remove?.Invoke(null, new object[] { t.FullName! });
+        }
+    }
+
+    /// <summary>
+    /// Exports the cmdlets of <paramref name="inner"/> (the PSModuleInfo of Import-Module -Assembly) from
+    /// <paramref name="outer"/> (the psm1's own PSModuleInfo) by adding them to its export table. After a
+    /// Remove-Module or Import-Module -Force, importing the same assembly again no longer puts its cmdlets into the
+    /// psm1's scope, so Export-ModuleMember alone would export none. False when the engine lacks the method; the
+    /// psm1 then falls back to Export-ModuleMember.
+    /// </summary>
+    public static bool ExportCmdlets(object outer, object inner)
+    {
+        MethodInfo? add = outer.GetType().GetMethod("AddExportedCmdlet", BindingFlags.Instance | BindingFlags.NonPublic);
+        if (add is null || inner.GetType().GetProperty("ExportedCmdlets")?.GetValue(inner) is not IDictionary cmdlets)
+        {
+            return false;
+        }
+
+        foreach (DictionaryEntry e in cmdlets)
+        {
+            add.Invoke(outer, new[] { e.Value });
+        }
+
+        return true;
+    }
 
     protected override Assembly? Load(AssemblyName assemblyName)
     {
