@@ -9,7 +9,8 @@
 # median and the minimum of wall-clock time and of CPU time (user + system, from bash's `time`), and the load
 # average says how much to trust them. Wall-clock is what a user waits for; CPU time suffers less from other
 # processes on a busy machine. Also counted, independent of load: the methods the JIT compiles in each command
-# (DOTNET_JitStdOutFile with DOTNET_JitDisasmSummary; "n/a" where the runtime does not write them).
+# (DOTNET_JitStdOutFile with DOTNET_JitDisasmSummary; "n/a" where the runtime does not write them), which is where
+# a fresh pwsh's time goes when System.Management.Automation is not precompiled (the dotnet global tool's is not).
 #   build/bench-import.sh                       # build, then 31 rounds
 #   CI_BENCH_RUNS=61 build/bench-import.sh
 #   CI_BENCH_NO_BUILD=1 build/bench-import.sh   # the module as it is in out/ (the floor module is still built)
@@ -55,8 +56,9 @@ commands=('$null'
   \$ErrorActionPreference = 'Stop'
   \$before = @([AppDomain]::CurrentDomain.GetAssemblies())
   Import-Module $(quote "$manifest")
+  \$after = [AppDomain]::CurrentDomain.GetAssemblies()
   \$base = Split-Path -Parent $(quote "$manifest")
-  \$new = @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { \$before -notcontains \$_ })
+  \$new = @(\$after | Where-Object { \$before -notcontains \$_ })
   'pwsh {0} on .NET {1}; loaded by Import-Module: {2}' -f \$PSVersionTable.PSVersion, [Environment]::Version, ((\$new | ForEach-Object {
     '{0} ({1})' -f \$_.GetName().Name, [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(\$_).Name } | Sort-Object) -join ', ')
   foreach (\$dependency in 'BouncyCastle.Cryptography', 'Newtonsoft.Json') {
@@ -65,7 +67,8 @@ commands=('$null'
   }
 "
 
-# Methods JIT-compiled by each command's process (foreground and background tiers alike), two runs each: the
+# Methods JIT-compiled by each command's process (first compilations, not the background re-compilations at tier 1),
+# two runs each: the
 # lower count, as the first run of a new module path may add a module-analysis pass.
 jit_count() {
   local best='' i n f="$work/jit.txt"
@@ -73,7 +76,7 @@ jit_count() {
     rm -f "$f"
     DOTNET_JitStdOutFile="$f" DOTNET_JitDisasmSummary=1 "$pwsh" -NoProfile -NonInteractive -Command "$1" >/dev/null 2>&1 || true
     [ -s "$f" ] || { echo 'n/a'; return; }
-    n=$(grep -c 'JIT compiled' "$f" || true)
+    n=$(grep 'JIT compiled' "$f" | grep -cv 'Tier1\|OSR' || true)   # first compilations; the background tier-1 ones vary
     if [ -z "$best" ] || [ "$n" -lt "$best" ]; then best=$n; fi
   done
   echo "$best"
