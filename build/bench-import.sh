@@ -68,11 +68,11 @@ commands=('$null'
 "
 
 # Methods JIT-compiled by each command's process (first compilations, not the background re-compilations at tier 1),
-# two runs each: the
-# lower count, as the first run of a new module path may add a module-analysis pass.
+# three runs each: the
+# lowest count, as the first runs with a new module path may add a module-analysis pass.
 jit_count() {
   local best='' i n f="$work/jit.txt"
-  for i in 1 2; do
+  for i in 1 2 3; do
     rm -f "$f"
     DOTNET_JitStdOutFile="$f" DOTNET_JitDisasmSummary=1 "$pwsh" -NoProfile -NonInteractive -Command "$1" >/dev/null 2>&1 || true
     [ -s "$f" ] || { echo 'n/a'; return; }
