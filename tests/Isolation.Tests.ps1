@@ -157,6 +157,15 @@ function Get-LoadedBouncyCastle {
     @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'BouncyCastle.Cryptography' } | ForEach-Object { Get-AssemblyFact $_ })
 }
 
+# Every assembly of the module's folder in the process, and everything in its load context (the session's own
+# Newtonsoft.Json, which pwsh loads for itself, is neither).
+function Get-LoadedFromModule {
+    $base = Split-Path -Parent $ctx.Manifest
+    @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object {
+        ($_.Location -and $_.Location.StartsWith($base)) -or [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($_).Name -eq 'CertIntegration'
+    } | ForEach-Object { Get-AssemblyFact $_ })
+}
+
 # The BouncyCastle each CertIntegration assembly binds to: its own load context resolving its own reference, which is
 # what the runtime does when the code runs (call it after the code has run, or it loads BouncyCastle itself).
 function Get-BouncyCastleOfCertIntegration {
@@ -343,6 +352,7 @@ $result | ConvertTo-Json -Depth 6 | Set-Content -LiteralPath $ctx.ResultPath -En
                 Step 'Import-Module'
                 Import-Module -Name $ctx.Manifest
                 $result.AfterImport = @(Get-LoadedBouncyCastle)
+                $result.ModuleAfterImport = @(Get-LoadedFromModule)
                 Step 'list the cmdlets and their parameters'
                 $null = Get-Command -Module CertIntegration -Syntax
                 $null = Get-Command -Module CertIntegration | ForEach-Object { $_.Parameters.Values.ParameterType }
@@ -357,6 +367,15 @@ $result | ConvertTo-Json -Depth 6 | Set-Content -LiteralPath $ctx.ResultPath -En
         It 'has no BouncyCastle.Cryptography loaded after Import-Module alone' {
             $lazy.Error | Should -BeNullOrEmpty -Because "the child pwsh failed at step '$($lazy.Step)'"
             @($lazy.AfterImport).Count | Should -Be 0 -Because "Import-Module loaded $(@($lazy.AfterImport).Location -join ', ')"
+        }
+
+        It 'loads only the loader, the cmdlets and the core at import: no BouncyCastle, no Newtonsoft.Json' {
+            $lazy.Error | Should -BeNullOrEmpty -Because "the child pwsh failed at step '$($lazy.Step)'"
+            $loaded = @($lazy.ModuleAfterImport)
+            @($loaded.Name | Sort-Object) | Should -Be @('CertIntegration', 'CertIntegration.Core', 'CertIntegration.Loader')
+            @($loaded | Where-Object Name -in 'CertIntegration', 'CertIntegration.Core' | ForEach-Object LoadContext) | Should -Be @('CertIntegration', 'CertIntegration')
+            @($loaded | Where-Object Name -eq 'CertIntegration.Loader' | ForEach-Object IsDefault) | Should -Be @($true)
+            @($loaded | ForEach-Object { Test-InModuleFolder $_.Location }) | Should -Not -Contain $false
         }
 
         It 'has none loaded after listing the cmdlets and their parameters either' {
