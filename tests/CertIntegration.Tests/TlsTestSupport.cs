@@ -30,6 +30,7 @@ internal static class TlsTestSupport
     public static string[] Strings(PSObject o, string name) => P(o, name) switch
     {
         string[] a => a,
+        IEnumerable<string> a => a.ToArray(),
         object[] a => a.Select(x => x?.ToString() ?? string.Empty).ToArray(),
         null => Array.Empty<string>(),
         var x => new[] { x.ToString() ?? string.Empty },
