@@ -11,8 +11,8 @@ namespace CertIntegration;
 /// exposed as a property, printed or serialised; only Export-PrivateKey and New-PfxFromPem write it out.
 /// Its public properties are text, numbers and dates, so that ConvertTo-Json and Export-Csv give a short readable
 /// record. The certificate objects are methods here (<see cref="GetCertificate"/>, <see cref="GetChain"/>); in
-/// PowerShell they are the hidden properties Certificate and Chain (CertIntegration.Types.ps1xml), which scripts use
-/// by name and which serialisers, Select-Object * and Format-List * leave out.
+/// PowerShell they are the hidden properties Certificate and Chain (CertIntegration.Types.ps1xml), which
+/// scripts use by name and which serialisers, Select-Object * and Format-List * leave out.
 /// </summary>
 public class CertificateBundle
 {
