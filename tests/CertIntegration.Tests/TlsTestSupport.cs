@@ -25,7 +25,12 @@ internal static class TlsTestSupport
 
     public static X509Certificate2 Cert(Issued issued) => X509CertificateLoader.LoadCertificate(issued.Der);
 
-    public static object? P(PSObject o, string name) => o.Properties[name]?.Value is { } v ? (v is PSObject p ? p.BaseObject : v) : null;
+    public static object? P(PSObject o, string name) => Value(o, name) is { } v ? (v is PSObject p ? p.BaseObject : v) : null;
+
+    // The hidden properties (ServerCertificateChain, ResponseBody) are script properties, which run only on a thread
+    // of the session: read their methods instead.
+    private static object? Value(PSObject o, string name) =>
+        o.Properties[name] is PSScriptProperty ? o.Methods["Get" + name].Invoke() : o.Properties[name]?.Value;
 
     public static string[] Strings(PSObject o, string name) => P(o, name) switch
     {

@@ -8,8 +8,9 @@ namespace CertIntegration;
 /// The outcome of one Test-MtlsEndpoint probe: what the TLS handshake showed (server chain, whether and from which
 /// CAs a client certificate was requested, whether ours was sent), the HTTP answer, and a plain-language diagnosis.
 /// Its public properties are text, numbers and dates, so that ConvertTo-Json and Export-Csv give a short readable
-/// record; the server's certificates are <see cref="GetServerCertificateChain"/>, in PowerShell the hidden property
-/// ServerCertificateChain (CertIntegration.Types.ps1xml).
+/// record; the server's certificates (<see cref="GetServerCertificateChain"/>) and the response body
+/// (<see cref="GetResponseBody"/>) are in PowerShell the hidden properties ServerCertificateChain and ResponseBody
+/// (CertIntegration.Types.ps1xml).
 /// </summary>
 public sealed class MtlsTestResult
 {
@@ -88,7 +89,13 @@ public sealed class MtlsTestResult
     public long ElapsedMilliseconds { get; internal set; }
 
     /// <summary>The first few KB of the response body, decoded as UTF-8.</summary>
-    public string? ResponseBody { get; internal set; }
+    internal string? ResponseBody { get; set; }
+
+    /// <summary>
+    /// The first few KB of the response body, decoded as UTF-8; in PowerShell the hidden property ResponseBody (kept out
+    /// of the JSON and CSV record: up to 8 KB of a page is no log line).
+    /// </summary>
+    public string? GetResponseBody() => ResponseBody;
 
     /// <summary>Plain sentences naming the likely cause of a failure and the next step.</summary>
     public TextList Diagnosis { get; internal set; } = TextList.None;
