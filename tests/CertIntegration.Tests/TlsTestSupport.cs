@@ -27,10 +27,14 @@ internal static class TlsTestSupport
 
     public static object? P(PSObject o, string name) => Value(o, name) is { } v ? (v is PSObject p ? p.BaseObject : v) : null;
 
-    // The hidden properties (ServerCertificateChain, ResponseBody) are script properties, which run only on a thread
-    // of the session: read their methods instead.
-    private static object? Value(PSObject o, string name) =>
-        o.Properties[name] is PSScriptProperty ? o.Methods["Get" + name].Invoke() : o.Properties[name]?.Value;
+    // The hidden properties (ServerCertificateChain, ResponseBody) are script properties of the module's types file,
+    // which run only on a thread of the session and are absent where the cmdlets are used without the module (the
+    // netstandard2.0 tests): read their methods instead.
+    private static object? Value(PSObject o, string name) => o.Properties[name] switch
+    {
+        PSScriptProperty or null when o.Methods["Get" + name] is { } getter => getter.Invoke(),
+        var p => p?.Value,
+    };
 
     public static string[] Strings(PSObject o, string name) => P(o, name) switch
     {
