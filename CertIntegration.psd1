@@ -15,6 +15,7 @@
     DotNetFrameworkVersion = '4.7.2'
 
     FormatsToProcess     = @('CertIntegration.Format.ps1xml')
+    TypesToProcess       = @('CertIntegration.Types.ps1xml')
 
     CmdletsToExport      = @(
         'ConvertFrom-ServiceKey'

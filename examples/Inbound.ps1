@@ -20,3 +20,10 @@ $bundle
 
 $pfx = $bundle | New-PfxFromPem -OutFile ([System.IO.Path]::Combine($OutDir, 'client.pfx')) -Password $pw -Force
 "PFX written: $($pfx.FullName) ($($pfx.Length) bytes, 3DES/SHA-1 profile: Windows Server 2016, STRUST and Java 8 read it)"
+
+# The pair curl wants (curl --cert cert.pem --key key.key): the chain as one PEM file, leaf first, and the key as
+# PKCS#8, owner-only on Linux and macOS.
+$pem = $bundle | Export-CertificateChain -Format PemBundle -OutFile ([System.IO.Path]::Combine($OutDir, 'cert.pem')) -Force
+"Certificate chain written: $($pem.FullName) ($($bundle.ChainLength) certificates, leaf first)"
+$key = $bundle | Export-PrivateKey -OutFile ([System.IO.Path]::Combine($OutDir, 'key.key')) -Force
+"Private key written: $($key.FullName) (PKCS#8, unencrypted: keep it private)"

@@ -2,6 +2,7 @@
 # Makes a DEMO service key (and a demo <alias>.p7b chain download) shaped like SAP's key-type "certificate" download (root CA -> intermediate CA -> client
 # certificate with the Client Authentication EKU, PEM with \n escapes, RSA key as BEGIN RSA PRIVATE KEY), so the
 # examples run without a BTP account. Usage: ./examples/new-demo-service-key.sh [out-folder]   (default: out/demo)
+# Prints the path of each file it writes, one per line.
 # The keys are throwaway test material made on your machine; never use them for anything real.
 set -euo pipefail
 out="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/out/demo}"
@@ -50,3 +51,4 @@ JSON
 # The outbound side: a tenant key pair's chain download (<alias>.p7b), PKCS#7 certs-only, DER.
 openssl crl2pkcs7 -nocrl -certfile leaf.pem -certfile int.pem -certfile root.pem -outform DER -out "$out/sap_cloudintegrationcertificate.p7b"
 echo "$out/cpi-cert-key.json"
+echo "$out/sap_cloudintegrationcertificate.p7b"

@@ -36,4 +36,19 @@ Describe 'Help' {
     It 'finds about_CertIntegration' {
         Get-Help about_CertIntegration | Out-String | Should -Match 'TripleDesSha1'
     }
+
+    # Get-Help -Online opens the help's "Online Version" link, else the cmdlet's HelpUri, and fails with "no URI"
+    # when neither is there; both are checked here, as -Online itself would start a browser.
+    It 'has an online address for <Name>: its README section on the project site' -ForEach @(
+        (Import-PowerShellDataFile (Join-Path $PSScriptRoot '../CertIntegration.psd1')).CmdletsToExport | ForEach-Object { @{ Name = $_ } }
+    ) {
+        $project = (Import-PowerShellDataFile $ModuleManifest).PrivateData.PSData.ProjectUri
+        $expected = $project + '#' + $Name.ToLowerInvariant()
+        $command = Get-Command $Name -Module CertIntegration
+        $command.HelpUri | Should -Be $expected
+        $links = @((Get-Help $Name -Full).relatedLinks.navigationLink | Where-Object { $_.uri })
+        $links[0].uri | Should -Be $expected
+        # The anchor is the README's heading of that cmdlet.
+        Get-Content -LiteralPath (Join-Path $PSScriptRoot '../README.md') | Should -Contain "### $Name"
+    }
 }

@@ -216,10 +216,7 @@ Describe 'Import-CertificateBundle' -Skip:(-not $haveOpenSsl) {
             $failed[0].FullyQualifiedErrorId | Should -BeLike 'FileNotFound,*'
         }
 
-        # BUG (src/CertIntegration/Commands/CertIntegrationCmdlet.cs, path resolution): a -Path wildcard that matches no
-        # file in an existing folder gives no error at all, although the help says "Paths that match nothing give a
-        # FileNotFound error" (GetResolvedProviderPathFromPSPath returns nothing instead of throwing ItemNotFoundException).
-        It 'names a -Path wildcard that matches nothing FileNotFound' -Skip {
+        It 'names a -Path wildcard that matches nothing FileNotFound' {
             $null = Import-CertificateBundle (Join-Path $TestFolder '*.nothing-matches') -ErrorVariable failed -ErrorAction SilentlyContinue
             $failed[0].FullyQualifiedErrorId | Should -BeLike 'FileNotFound,*'
         }

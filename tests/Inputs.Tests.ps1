@@ -220,3 +220,26 @@ Describe 'Message texts' -Skip:(-not $haveOpenSsl) {
         "$($failed[0])" | Should -Not -Match '\.\.'
     }
 }
+
+Describe '-Path with a wildcard that matches nothing' -Skip:(-not $haveOpenSsl) {
+    It '<Name> gives a non-terminating FileNotFound error and goes on with the next path' -ForEach @(
+        @{ Name = 'ConvertFrom-ServiceKey -Path'; Run = { [CmdletBinding()] param($paths) ConvertFrom-ServiceKey -Path $paths } }
+        @{ Name = 'Import-CertificateBundle -Path'; Run = { [CmdletBinding()] param($paths) Import-CertificateBundle -Path $paths } }
+        @{ Name = 'Export-CertificateChain -Path'; Run = { [CmdletBinding()] param($paths) Export-CertificateChain -Path $paths -Destination (Join-Path $TestFolder 'wildcard-out') -Force } }
+        @{ Name = 'a piped string for ConvertFrom-ServiceKey'; Run = { [CmdletBinding()] param($paths) $paths | ConvertFrom-ServiceKey } }
+    ) {
+        $nothing = Join-Path $keys '*.nothing-matches'
+        $out = & $Run @($nothing, $cockpit) -ErrorVariable failed -ErrorAction SilentlyContinue
+        @($failed).Count | Should -Be 1
+        $failed[0].FullyQualifiedErrorId | Should -BeLike 'FileNotFound,*'
+        $failed[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $failed[0].TargetObject | Should -Be $nothing
+        $failed[0].Exception.Message | Should -BeLike "*No file matches*nothing-matches*"
+        # The next path is still read.
+        @($out).Count | Should -BeGreaterThan 0
+    }
+
+    It 'stops with -ErrorAction Stop' {
+        { Import-CertificateBundle -Path (Join-Path $keys '*.nothing-matches') -ErrorAction Stop } | Should -Throw -ErrorId 'FileNotFound,*'
+    }
+}

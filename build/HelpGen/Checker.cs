@@ -84,6 +84,12 @@ public static class Checker
         }
 
         CheckSyntax(doc, cmdlet, expected, codeSets, p);
+
+        // Get-Help -Online takes the help's online link before the cmdlet's HelpUri: the two name one address.
+        if (!string.Equals(doc.OnlineVersion.Trim(), cmdlet.HelpUri ?? string.Empty, StringComparison.Ordinal))
+        {
+            p.Error(0, $"'online version: {doc.OnlineVersion.Trim()}' differs from the HelpUri of {cmdlet.Name} ('{cmdlet.HelpUri}'): give both the same address.");
+        }
     }
 
     private static void CheckMeta(ParameterDoc d, CmdletParameter cp, List<string> codeSets, Problems p)

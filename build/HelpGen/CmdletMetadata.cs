@@ -14,7 +14,7 @@ public sealed record ParameterSetUse(string Set, bool Mandatory, int? Position, 
 
 public sealed record CmdletParameter(string Name, string Type, List<string> Aliases, bool Wildcards, List<ParameterSetUse> Sets);
 
-public sealed record CmdletInfo(string Name, bool SupportsShouldProcess, string? DefaultSet, List<CmdletParameter> Parameters);
+public sealed record CmdletInfo(string Name, bool SupportsShouldProcess, string? DefaultSet, List<CmdletParameter> Parameters, string? HelpUri = null);
 
 /// <summary>
 /// Reads the cmdlets of the built module assembly without loading it (System.Reflection.Metadata), so the tool
@@ -54,6 +54,7 @@ public static class CmdletMetadata
                 string name = $"{v.FixedArguments[0].Value}-{v.FixedArguments[1].Value}";
                 bool shouldProcess = Named(v, "SupportsShouldProcess") is true;
                 string? defaultSet = Named(v, "DefaultParameterSetName") as string;
+                string? helpUri = Named(v, "HelpUri") as string;
                 var parameters = new List<CmdletParameter>();
                 foreach (TypeDefinition t in WithBaseTypes(md, td))
                 {
@@ -67,7 +68,7 @@ public static class CmdletMetadata
                     }
                 }
 
-                result[name] = new CmdletInfo(name, shouldProcess, defaultSet, parameters);
+                result[name] = new CmdletInfo(name, shouldProcess, defaultSet, parameters, helpUri);
             }
         }
 

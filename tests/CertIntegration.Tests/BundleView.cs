@@ -11,7 +11,7 @@ public sealed class BundleView
     {
         Object = o;
         Thumbprint = (string)o.Properties["Thumbprint"].Value;
-        Chain = (X509Certificate2[])o.Properties["Chain"].Value;
+        Chain = (X509Certificate2[])o.Methods["GetChain"].Invoke(); // Chain is a script property, read on the session's thread only
         HasPrivateKey = (bool)o.Properties["HasPrivateKey"].Value;
         Source = o.Properties["Source"].Value as string;
         ClientId = o.Properties["ClientId"].Value as string;

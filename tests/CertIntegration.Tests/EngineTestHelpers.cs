@@ -20,7 +20,13 @@ internal static class EngineTestHelpers
 
     public static string S(this PSObject o, string name) => Convert.ToString(o.P(name)) ?? string.Empty;
 
-    public static X509Certificate2[] ChainOf(this PSObject bundle) => (X509Certificate2[])bundle.P("Chain")!;
+    /// <summary>
+    /// Calls a method of the object (GetChain, GetCertificate, GetServerCertificateChain): the hidden properties
+    /// Certificate, Chain and ServerCertificateChain are script properties, which run only on a thread of the session.
+    /// </summary>
+    public static object? M(this PSObject o, string method) => o.Methods[method].Invoke();
+
+    public static X509Certificate2[] ChainOf(this PSObject bundle) => (X509Certificate2[])bundle.M("GetChain")!;
 
     public static string[] ChainThumbprints(this PSObject bundle) => bundle.ChainOf().Select(c => c.Thumbprint).ToArray();
 

@@ -82,6 +82,7 @@ public class HelpGenTests
         { "unclosed code block", "New-PfxFromPem.md", "is never closed", "UNCLOSED" },
         { "missing section", "ConvertFrom-ServiceKey.md", "The section '## OUTPUTS' is missing", "## OUTPUTS" },
         { "about topic without a short description", "about_CertIntegration.md", "must be '## Short description'", "## Short description" },
+        { "online version that is not the HelpUri", "Export-PrivateKey.md", "differs from the HelpUri of Export-PrivateKey", "ONLINE-VERSION" },
     };
 
     [Theory]
@@ -96,6 +97,7 @@ public class HelpGenTests
             "KEYPASSWORD-SECTION" => RemoveBetween(text, "### -KeyPassword", "### -KeyPassword", "### -ChainPath", keepEnd: true),
             "PASSWORD-OPTIONAL" => ReplaceAfter(text, "### -Password", "Required: True", "Required: False"),
             "UNCLOSED" => text.TrimEnd() + "\n\n```powershell\nGet-Item .\n",
+            "ONLINE-VERSION" => System.Text.RegularExpressions.Regex.Replace(text, "(?m)^online version:.*$", "online version:"),
             "## OUTPUTS" => text.Replace("## OUTPUTS", "## OUTPUT", StringComparison.Ordinal),
             "## Short description" => text.Replace("## Short description\n", string.Empty, StringComparison.Ordinal),
             _ => text.Replace(target, target.Replace("```powershell\n", string.Empty).Replace("\n```", string.Empty), StringComparison.Ordinal),

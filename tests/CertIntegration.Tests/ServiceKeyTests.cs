@@ -384,7 +384,7 @@ public class ServiceKeyTests : IClassFixture<EngineFixture>
         Assert.Equal(leaf.Subject, b.S("Subject"));
         Assert.Equal(leaf.Issuer, b.S("Issuer"));
         Assert.Equal(leaf.NotAfter, (DateTime)b.P("NotAfter")!);
-        Assert.Equal(Pki.Leaf.Thumbprint, ((System.Security.Cryptography.X509Certificates.X509Certificate2)b.P("Certificate")!).Thumbprint);
+        Assert.Equal(Pki.Leaf.Thumbprint, ((System.Security.Cryptography.X509Certificates.X509Certificate2)b.M("GetCertificate")!).Thumbprint);
         Assert.Equal("sb-1a2b3c4d-cert!b1234|it-rt-tenant!b5678", b.S("ClientId"));
         Assert.Equal("https://tenant.it-cpi018-rt.cfapps.eu10-003.hana.ondemand.com", b.S("Url"));
         Assert.Equal("https://tenant.authentication.cert.eu10.hana.ondemand.com/oauth/token", b.S("TokenUrl"));

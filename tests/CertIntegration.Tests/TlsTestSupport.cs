@@ -25,11 +25,21 @@ internal static class TlsTestSupport
 
     public static X509Certificate2 Cert(Issued issued) => X509CertificateLoader.LoadCertificate(issued.Der);
 
-    public static object? P(PSObject o, string name) => o.Properties[name]?.Value is { } v ? (v is PSObject p ? p.BaseObject : v) : null;
+    public static object? P(PSObject o, string name) => Value(o, name) is { } v ? (v is PSObject p ? p.BaseObject : v) : null;
+
+    // The hidden properties (ServerCertificateChain, ResponseBody) are script properties of the module's types file,
+    // which run only on a thread of the session and are absent where the cmdlets are used without the module (the
+    // netstandard2.0 tests): read their methods instead.
+    private static object? Value(PSObject o, string name) => o.Properties[name] switch
+    {
+        PSScriptProperty or null when o.Methods["Get" + name] is { } getter => getter.Invoke(),
+        var p => p?.Value,
+    };
 
     public static string[] Strings(PSObject o, string name) => P(o, name) switch
     {
         string[] a => a,
+        IEnumerable<string> a => a.ToArray(),
         object[] a => a.Select(x => x?.ToString() ?? string.Empty).ToArray(),
         null => Array.Empty<string>(),
         var x => new[] { x.ToString() ?? string.Empty },

@@ -9,6 +9,10 @@ namespace CertIntegration;
 /// A certificate with its chain (leaf first, then each issuer up to the root) and, when known, its private key.
 /// This is the object the CertIntegration cmdlets pass to each other. The private key stays inside: it is never
 /// exposed as a property, printed or serialised; only Export-PrivateKey and New-PfxFromPem write it out.
+/// Its public properties are text, numbers and dates, so that ConvertTo-Json and Export-Csv give a short readable
+/// record. The certificate objects are methods here (<see cref="GetCertificate"/>, <see cref="GetChain"/>); in
+/// PowerShell they are the hidden properties Certificate and Chain (CertIntegration.Types.ps1xml), which
+/// scripts use by name and which serialisers, Select-Object * and Format-List * leave out.
 /// </summary>
 public class CertificateBundle
 {
@@ -45,10 +49,16 @@ public class CertificateBundle
     }
 
     /// <summary>The leaf (end-entity) certificate.</summary>
-    public X509Certificate2 Certificate => _chain[0];
+    internal X509Certificate2 Certificate => _chain[0];
 
     /// <summary>The leaf and each issuer up to the root, in order. A copy: changing it does not change the bundle.</summary>
-    public X509Certificate2[] Chain => (X509Certificate2[])_chain.Clone();
+    internal X509Certificate2[] Chain => (X509Certificate2[])_chain.Clone();
+
+    /// <summary>The leaf (end-entity) certificate; in PowerShell the Certificate property.</summary>
+    public X509Certificate2 GetCertificate() => _chain[0];
+
+    /// <summary>The leaf and each issuer up to the root, in order, as a copy; in PowerShell the Chain property.</summary>
+    public X509Certificate2[] GetChain() => (X509Certificate2[])_chain.Clone();
 
     /// <summary>True when the bundle carries the leaf's private key (or the platform holds it for the leaf).</summary>
     public bool HasPrivateKey => _key is not null || PlatformCertificate is not null;
@@ -70,8 +80,11 @@ public class CertificateBundle
     /// <summary>Common name of the leaf, or its whole subject when it has none.</summary>
     public string CommonName => CertificateNames.CommonName(Certificate);
 
-    /// <summary>Number of certificates in <see cref="Chain"/>.</summary>
+    /// <summary>Number of certificates in the chain.</summary>
     public int ChainLength => _chain.Length;
+
+    /// <summary>Subject of each certificate of <see cref="GetChain"/>, leaf first.</summary>
+    public TextList ChainSubjects => new(_chain.Select(c => c.Subject));
 
     /// <summary>OAuth client ID of the service key this bundle came from.</summary>
     public string? ClientId { get; internal set; }

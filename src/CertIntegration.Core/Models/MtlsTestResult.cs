@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Security.Cryptography.X509Certificates;
 
 namespace CertIntegration;
@@ -6,6 +7,10 @@ namespace CertIntegration;
 /// <summary>
 /// The outcome of one Test-MtlsEndpoint probe: what the TLS handshake showed (server chain, whether and from which
 /// CAs a client certificate was requested, whether ours was sent), the HTTP answer, and a plain-language diagnosis.
+/// Its public properties are text, numbers and dates, so that ConvertTo-Json and Export-Csv give a short readable
+/// record; the server's certificates (<see cref="GetServerCertificateChain"/>) and the response body
+/// (<see cref="GetResponseBody"/>) are in PowerShell the hidden properties ServerCertificateChain and ResponseBody
+/// (CertIntegration.Types.ps1xml).
 /// </summary>
 public sealed class MtlsTestResult
 {
@@ -29,24 +34,42 @@ public sealed class MtlsTestResult
     public string? CipherSuite { get; internal set; }
 
     /// <summary>The certificates the server presented, leaf first, in the order it sent them.</summary>
-    public X509Certificate2[] ServerCertificateChain { get; internal set; } = Array.Empty<X509Certificate2>();
+    internal X509Certificate2[] ServerCertificateChain { get; set; } = Array.Empty<X509Certificate2>();
+
+    /// <summary>The certificates the server presented, leaf first, as a copy; in PowerShell the ServerCertificateChain property.</summary>
+    public X509Certificate2[] GetServerCertificateChain() => (X509Certificate2[])ServerCertificateChain.Clone();
+
+    /// <summary>Subject of the server's certificate (the first it presented), or null when it presented none.</summary>
+    public string? ServerCertificateSubject => ServerLeaf?.Subject;
+
+    /// <summary>Thumbprint of the server's certificate.</summary>
+    public string? ServerCertificateThumbprint => ServerLeaf?.Thumbprint;
+
+    /// <summary>Expiry of the server's certificate, in local time.</summary>
+    public DateTime? ServerCertificateNotAfter => ServerLeaf?.NotAfter;
+
+    /// <summary>Subject of each certificate the server presented, in the order it sent them.</summary>
+    public TextList ServerChainSubjects => new(ServerCertificateChain.Select(c => c.Subject));
 
     /// <summary>True when the server chain is trusted (system roots plus -TrustedCertificate) and names the host.</summary>
     public bool ServerCertificateValid { get; internal set; }
 
-    public string[] ServerCertificateErrors { get; internal set; } = Array.Empty<string>();
+    public TextList ServerCertificateErrors { get; internal set; } = TextList.None;
 
     /// <summary>True when the server asked for a client certificate during the handshake.</summary>
     public bool ClientCertificateRequested { get; internal set; }
 
     /// <summary>Distinguished names of the CAs the server said it accepts client certificates from (may be empty).</summary>
-    public string[] AcceptableIssuers { get; internal set; } = Array.Empty<string>();
+    public TextList AcceptableIssuers { get; internal set; } = TextList.None;
 
     /// <summary>True when our client certificate (with its intermediates) went out in the handshake.</summary>
     public bool ClientCertificateSent { get; internal set; }
 
     /// <summary>Subject of the client certificate used, when one was given.</summary>
     public string? ClientCertificateSubject { get; internal set; }
+
+    /// <summary>Thumbprint of the client certificate used, when one was given.</summary>
+    public string? ClientCertificateThumbprint { get; internal set; }
 
     /// <summary>
     /// True when a CA of our chain is among <see cref="AcceptableIssuers"/>, false when the server named CAs and none
@@ -66,10 +89,16 @@ public sealed class MtlsTestResult
     public long ElapsedMilliseconds { get; internal set; }
 
     /// <summary>The first few KB of the response body, decoded as UTF-8.</summary>
-    public string? ResponseBody { get; internal set; }
+    internal string? ResponseBody { get; set; }
+
+    /// <summary>
+    /// The first few KB of the response body, decoded as UTF-8; in PowerShell the hidden property ResponseBody (kept out
+    /// of the JSON and CSV record: up to 8 KB of a page is no log line).
+    /// </summary>
+    public string? GetResponseBody() => ResponseBody;
 
     /// <summary>Plain sentences naming the likely cause of a failure and the next step.</summary>
-    public string[] Diagnosis { get; internal set; } = Array.Empty<string>();
+    public TextList Diagnosis { get; internal set; } = TextList.None;
 
     /// <summary>The technical error, when the probe failed before an HTTP answer.</summary>
     public string? Error { get; internal set; }
@@ -78,6 +107,8 @@ public sealed class MtlsTestResult
 
     /// <summary>The stage a timeout hit (resolving, connecting, handshake, response).</summary>
     internal string? FailedStage { get; set; }
+
+    private X509Certificate2? ServerLeaf => ServerCertificateChain.Length > 0 ? ServerCertificateChain[0] : null;
 
     public override string ToString() => $"{Verdict} {Uri}";
 }

@@ -1,4 +1,3 @@
-using System;
 using System.Collections.Generic;
 using System.Security.Cryptography.X509Certificates;
 
@@ -27,7 +26,7 @@ public sealed class ServerCertificateChain : CertificateBundle
     public bool IsTrusted { get; internal set; }
 
     /// <summary>Why the chain does not validate (e.g. UntrustedRoot, PartialChain, NotTimeValid); empty when trusted.</summary>
-    public string[] ValidationErrors { get; internal set; } = Array.Empty<string>();
+    public TextList ValidationErrors { get; internal set; } = TextList.None;
 
     /// <summary>True when -IncludeRoot appended a root the server did not send, found on this machine.</summary>
     public bool RootAddedFromLocalStore { get; internal set; }
@@ -36,7 +35,7 @@ public sealed class ServerCertificateChain : CertificateBundle
     public bool ClientCertificateRequested { get; internal set; }
 
     /// <summary>The CAs whose client certificates the server accepts (its CertificateRequest list); empty when it named none.</summary>
-    public string[] AcceptableIssuers { get; internal set; } = Array.Empty<string>();
+    public TextList AcceptableIssuers { get; internal set; } = TextList.None;
 
     /// <summary>The negotiated TLS version (Tls12, Tls13).</summary>
     public string? TlsProtocol { get; internal set; }

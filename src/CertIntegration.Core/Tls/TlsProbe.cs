@@ -41,7 +41,7 @@ internal static class TlsProbe
 
     public static async Task<MtlsTestResult> RunAsync(Uri uri, ProbeOptions options, CancellationToken cancel)
     {
-        var result = new MtlsTestResult { Uri = uri, ClientCertificateSubject = options.Credential?.Subject };
+        var result = new MtlsTestResult { Uri = uri, ClientCertificateSubject = options.Credential?.Subject, ClientCertificateThumbprint = options.Credential?.Leaf.Thumbprint };
         var sw = Stopwatch.StartNew();
         string stage = "resolving the host name";
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);

@@ -21,8 +21,9 @@ public abstract class CertIntegrationCmdlet : PSCmdlet
     }
 
     /// <summary>
-    /// Resolves -Path (wildcards) or -LiteralPath to file-system paths. Paths that match nothing or are not on the
-    /// FileSystem provider become errors; the rest is returned.
+    /// Resolves -Path (wildcards) or -LiteralPath to file-system paths. Paths that match nothing (also a wildcard that
+    /// matches no file: FileNotFound, as for a missing file) or are not on the FileSystem provider become errors; the
+    /// rest is returned.
     /// </summary>
     internal List<string> ResolveFiles(IEnumerable<string>? paths, bool literal) => ResolveFiles(paths, literal, WriteError);
 
@@ -56,7 +57,15 @@ public abstract class CertIntegrationCmdlet : PSCmdlet
                     continue;
                 }
 
-                foreach (string r in resolved)
+                // A wildcard that matches nothing resolves to no path and no exception; it is a missing file all the same.
+                List<string> matches = resolved.ToList();
+                if (matches.Count == 0)
+                {
+                    report(new ErrorRecord(new FileNotFoundException($"No file matches '{p}'.", p), ErrorIds.FileNotFound, ErrorCategory.ObjectNotFound, p));
+                    continue;
+                }
+
+                foreach (string r in matches)
                 {
                     if (Directory.Exists(r))
                     {

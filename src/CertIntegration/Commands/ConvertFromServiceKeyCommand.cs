@@ -11,7 +11,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Reads an SAP Process Integration Runtime service key into a certificate bundle.</para>
 /// </summary>
-[Cmdlet(VerbsData.ConvertFrom, "ServiceKey", DefaultParameterSetName = PathSet)]
+[Cmdlet(VerbsData.ConvertFrom, "ServiceKey", DefaultParameterSetName = PathSet, HelpUri = HelpUris.Base + "convertfrom-servicekey")]
 [OutputType(typeof(CertificateBundle))]
 public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
 {

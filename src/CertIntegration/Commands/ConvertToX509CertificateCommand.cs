@@ -9,7 +9,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Turns a certificate bundle into an X509Certificate2 with its private key, for Invoke-RestMethod -Certificate.</para>
 /// </summary>
-[Cmdlet(VerbsData.ConvertTo, "X509Certificate")]
+[Cmdlet(VerbsData.ConvertTo, "X509Certificate", HelpUri = HelpUris.Base + "convertto-x509certificate")]
 [OutputType(typeof(X509Certificate2), typeof(X509Certificate2Collection))]
 public sealed class ConvertToX509CertificateCommand : CertIntegrationCmdlet
 {

@@ -11,7 +11,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Writes the certificates of a chain to files, one per certificate or one per chain, with names that show role and subject.</para>
 /// </summary>
-[Cmdlet(VerbsData.Export, "CertificateChain", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[Cmdlet(VerbsData.Export, "CertificateChain", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, HelpUri = HelpUris.Base + "export-certificatechain")]
 [OutputType(typeof(FileInfo))]
 public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
 {

@@ -9,7 +9,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Writes the private key of a bundle to a PEM file that only the owner can read.</para>
 /// </summary>
-[Cmdlet(VerbsData.Export, "PrivateKey", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsData.Export, "PrivateKey", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpUris.Base + "export-privatekey")]
 [OutputType(typeof(FileInfo))]
 public sealed class ExportPrivateKeyCommand : CertIntegrationCmdlet
 {

@@ -10,7 +10,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Gets the certificate chain a TLS server presents, even when it is not trusted, as a bundle.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "ServerCertificateChain", DefaultParameterSetName = UriSet)]
+[Cmdlet(VerbsCommon.Get, "ServerCertificateChain", DefaultParameterSetName = UriSet, HelpUri = HelpUris.Base + "get-servercertificatechain")]
 [OutputType(typeof(ServerCertificateChain))]
 public sealed class GetServerCertificateChainCommand : CancellableCmdlet
 {

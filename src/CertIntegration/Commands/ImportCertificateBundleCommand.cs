@@ -12,7 +12,7 @@ namespace CertIntegration.Commands;
 /// PKCS#12 (.pfx/.p12), Java keystore (JKS) or service key JSON. Each leaf certificate becomes one bundle with its
 /// chain and, when the file holds it, its private key.</para>
 /// </summary>
-[Cmdlet(VerbsData.Import, "CertificateBundle", DefaultParameterSetName = PathSet)]
+[Cmdlet(VerbsData.Import, "CertificateBundle", DefaultParameterSetName = PathSet, HelpUri = HelpUris.Base + "import-certificatebundle")]
 [OutputType(typeof(CertificateBundle))]
 public sealed class ImportCertificateBundleCommand : CertIntegrationCmdlet
 {

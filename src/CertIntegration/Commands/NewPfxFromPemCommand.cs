@@ -10,7 +10,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Writes a PFX (PKCS#12) file with the private key, the certificate and its whole chain.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.New, "PfxFromPem", DefaultParameterSetName = BundleSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.New, "PfxFromPem", DefaultParameterSetName = BundleSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpUris.Base + "new-pfxfrompem")]
 [OutputType(typeof(FileInfo))]
 public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
 {

@@ -15,7 +15,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Tests an HTTPS endpoint with client-certificate (mTLS) authentication and explains the outcome.</para>
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Test, "MtlsEndpoint", DefaultParameterSetName = CertificateSet)]
+[Cmdlet(VerbsDiagnostic.Test, "MtlsEndpoint", DefaultParameterSetName = CertificateSet, HelpUri = HelpUris.Base + "test-mtlsendpoint")]
 [OutputType(typeof(MtlsTestResult))]
 [OutputType(typeof(bool))]
 public sealed class TestMtlsEndpointCommand : CancellableCmdlet
