@@ -49,7 +49,7 @@ echo "rounds: $rounds per size, alternating; times are wall-clock medians in ms"
 for n in $sizes; do
   rm -rf "$work/keys"; mkdir -p "$work/keys"
   for i in $(seq 1 "$n"); do cp "$work/demo/cpi-cert-key.json" "$work/keys/key-$i.json"; done
-  : > "$work/r.ours3"; : > "$work/r.oursA"; : > "$work/r.loop"; : > "$work/r.floor3"; : > "$work/r.floorA"; : > "$work/r.load"
+  : > "$work/r.oursT"; : > "$work/r.oursA"; : > "$work/r.loop"; : > "$work/r.floorT"; : > "$work/r.floorA"; : > "$work/r.load"
   for r in $(seq 1 "$rounds"); do
     load >> "$work/r.load"
     for enc in TripleDesSha1 Aes256Sha256; do
@@ -69,10 +69,10 @@ for n in $sizes; do
     done
     load >> "$work/r.load"
   done
-  o3=$(cut -d' ' -f1 "$work/r.ours3" | median); i3=$(cut -d' ' -f2 "$work/r.ours3" | median); m3=$(cut -d' ' -f3 "$work/r.ours3" | median)
+  o3=$(cut -d' ' -f1 "$work/r.oursT" | median); i3=$(cut -d' ' -f2 "$work/r.oursT" | median); m3=$(cut -d' ' -f3 "$work/r.oursT" | median)
   oA=$(cut -d' ' -f1 "$work/r.oursA" | median); iA=$(cut -d' ' -f2 "$work/r.oursA" | median); mA=$(cut -d' ' -f3 "$work/r.oursA" | median)
   lw=$(cut -d' ' -f1 "$work/r.loop" | median); lm=$(cut -d' ' -f2 "$work/r.loop" | median)
-  f3=$(median < "$work/r.floor3"); fA=$(median < "$work/r.floorA")
+  f3=$(median < "$work/r.floorT"); fA=$(median < "$work/r.floorA")
   la=$(tr '\n' ' ' < "$work/r.load")
   ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
   echo
@@ -84,5 +84,5 @@ for n in $sizes; do
   printf '  %-58s %8s ms\n' "KDF floor, Aes256Sha256 (derivations alone, all cores)" "$fA"
   echo "  loop / ours (whole command): TripleDesSha1 $(ratio "$lw" "$o3")x, Aes256Sha256 $(ratio "$lw" "$oA")x"
   echo "  pipeline / KDF floor: TripleDesSha1 $(ratio "$i3" "$f3")x, Aes256Sha256 $(ratio "$iA" "$fA")x"
-  echo "  raw rounds (wall in-process rss): ours3 [$(tr '\n' ';' < "$work/r.ours3")] oursA [$(tr '\n' ';' < "$work/r.oursA")] loop [$(tr '\n' ';' < "$work/r.loop")] floor3 [$(tr '\n' ' ' < "$work/r.floor3")] floorA [$(tr '\n' ' ' < "$work/r.floorA")]"
+  echo "  raw rounds (wall in-process rss): ours3 [$(tr '\n' ';' < "$work/r.oursT")] oursA [$(tr '\n' ';' < "$work/r.oursA")] loop [$(tr '\n' ';' < "$work/r.loop")] floor3 [$(tr '\n' ' ' < "$work/r.floorT")] floorA [$(tr '\n' ' ' < "$work/r.floorA")]"
 done
