@@ -6,11 +6,11 @@
 #   floor:    only the key derivations those PFX files need (build/bench: kdf-floor), on every core
 # Rounds alternate ours / baseline / floor, so machine load hits them alike; medians are printed with the load average.
 #   build/bench-keys.sh                                 # N = 100, 1000, 5000; 3 rounds each
-#   BENCH_SIZES="100 1000" BENCH_ROUNDS=5 build/bench-keys.sh
+#   CI_BENCH_SIZES="100 1000" CI_BENCH_ROUNDS=5 build/bench-keys.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-sizes="${BENCH_SIZES:-100 1000 5000}"
-rounds="${BENCH_ROUNDS:-3}"
+sizes="${CI_BENCH_SIZES:-100 1000 5000}"
+rounds="${CI_BENCH_ROUNDS:-3}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 for tool in jq openssl /usr/bin/time; do

@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Benchmark (not a test): Test-MtlsEndpoint at scale against a local HTTPS server (build/bench: server, Kestrel) that
-# requires the client certificate and answers each request after BENCH_DELAY_MS (default 100 ms).
+# requires the client certificate and answers each request after CI_BENCH_DELAY_MS (default 100 ms).
 #   ours:     Test-MtlsEndpoint -Uri <N URLs> -Certificate <service key bundle> -ThrottleLimit T -Quiet, one pwsh per
 #             configuration (time in-process, after a one-endpoint warm-up), for 200 x T = 1, 8, 32, 64 and 1000 x 64
 #   baseline: a shell loop of `curl --cert --key` over the same 200 URLs
 # Rounds alternate ours / baseline, so machine load hits them alike; medians are printed with the load average.
 #   build/bench-mtls.sh
-#   BENCH_ROUNDS=5 BENCH_DELAY_MS=100 BENCH_CONFIGS="200:1 200:32" build/bench-mtls.sh
+#   CI_BENCH_ROUNDS=5 CI_BENCH_DELAY_MS=100 CI_BENCH_CONFIGS="200:1 200:32" build/bench-mtls.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-rounds="${BENCH_ROUNDS:-3}"
-delay="${BENCH_DELAY_MS:-100}"
-configs="${BENCH_CONFIGS:-200:1 200:8 200:32 200:64 1000:64}"
-loopn="${BENCH_LOOP_COUNT:-200}"
+rounds="${CI_BENCH_ROUNDS:-3}"
+delay="${CI_BENCH_DELAY_MS:-100}"
+configs="${CI_BENCH_CONFIGS:-200:1 200:8 200:32 200:64 1000:64}"
+loopn="${CI_BENCH_LOOP_COUNT:-200}"
 work="$(mktemp -d)"
 server_pid=""
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
