@@ -86,5 +86,5 @@ for n in $sizes; do
   printf '  %-58s %14s ms  CPU %6s ms\n' "KDF floor, Aes256Sha256 (derivations alone, all cores)" "$fA" "$fcA"
   echo "  loop / ours (whole command): TripleDesSha1 $(ratio "$lw" "$o3")x, Aes256Sha256 $(ratio "$lw" "$oA")x"
   echo "  pipeline / KDF floor: TripleDesSha1 $(ratio "$i3" "$f3")x, Aes256Sha256 $(ratio "$iA" "$fA")x (wall); whole command CPU / floor CPU: $(ratio "$c3" "$fc3")x, $(ratio "$cA" "$fcA")x"
-  echo "  raw rounds (wall in-process rss): ours3 [$(tr '\n' ';' < "$work/r.oursT")] oursA [$(tr '\n' ';' < "$work/r.oursA")] loop [$(tr '\n' ';' < "$work/r.loop")] floor3 [$(tr '\n' ' ' < "$work/r.floorT")] floorA [$(tr '\n' ' ' < "$work/r.floorA")]"
+  echo "  raw rounds (wall in-process rss): oursT [$(tr '\n' ';' < "$work/r.oursT")] oursA [$(tr '\n' ';' < "$work/r.oursA")] loop [$(tr '\n' ';' < "$work/r.loop")] floorT [$(tr '\n' ' ' < "$work/r.floorT")] floorA [$(tr '\n' ' ' < "$work/r.floorA")]"
 done

@@ -88,16 +88,21 @@ public sealed class NewPfxFromPemCommand : CancellableCmdlet
     {
         _work ??= new OrderedWork<SafeFile.StagedFile>(OrderedWork<SafeFile.StagedFile>.DefaultWorkers, OrderedWork<SafeFile.StagedFile>.DefaultCapacity, StopToken);
         object? target = ParameterSetName == BundleSet ? InputObject : CertificatePath;
+        Action? enqueue;
         try
         {
             CertificateBundle bundle = ParameterSetName == BundleSet ? InputObject! : ReadFiles();
-            Write(bundle, target);
+            enqueue = Prepare(bundle, target);
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
             // In its turn: after the files and errors of every earlier input.
-            _work.Add(() => WriteFailure(ex, target));
+            enqueue = () => _work.Add(() => WriteFailure(ex, target));
         }
+
+        // Outside the catch: showing earlier inputs may end the pipeline (-ErrorAction Stop on an earlier error, a
+        // terminating error downstream), which must not be taken for a failure of this input.
+        enqueue?.Invoke();
     }
 
     protected override void EndProcessing() => _work?.Complete();
@@ -109,11 +114,12 @@ public sealed class NewPfxFromPemCommand : CancellableCmdlet
     }
 
     /// <summary>
-    /// Checks and asks (ShouldProcess) on the pipeline thread; the PFX is built and written under its temporary name
-    /// by a worker (the key derivations are nearly all of the time, so the cores share them); the file is renamed
-    /// into place and reported on the pipeline thread, in input order.
+    /// Checks and asks (ShouldProcess) on the pipeline thread, and returns what queues the work (null when nothing is
+    /// to be written): the PFX is built and written under its temporary name by a worker (the key derivations are
+    /// nearly all of the time, so the cores share them); the file is renamed into place and reported on the pipeline
+    /// thread, in input order.
     /// </summary>
-    private void Write(CertificateBundle bundle, object? target)
+    private Action? Prepare(CertificateBundle bundle, object? target)
     {
         if (bundle.Key is null && bundle.PlatformCertificate is not null)
         {
@@ -131,7 +137,7 @@ public sealed class NewPfxFromPemCommand : CancellableCmdlet
         string path = _files!.Reserve(OutputFiles.BundleStem(bundle), ".pfx", "input " + ++_inputs, bundle.Thumbprint, "bundle")!;
         if (!_files.ShouldWrite(path, $"Write PFX ({Encryption}) with key and {bundle.ChainLength} certificate(s) of '{bundle.Subject}'", Force))
         {
-            return;
+            return null;
         }
 
         // A PFX is often made for other reasons than client authentication (or ahead of its validity): say, still write.
@@ -140,7 +146,7 @@ public sealed class NewPfxFromPemCommand : CancellableCmdlet
         PfxEncryption encryption = Encryption;
         bool force = Force;
         SecureString password = Password;
-        _work!.Add(
+        return () => _work!.Add(
             () =>
             {
                 byte[] pfx;
