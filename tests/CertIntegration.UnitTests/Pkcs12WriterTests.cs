@@ -210,3 +210,22 @@ public class Pkcs12WriterTests
         }
     }
 }
+
+/// <summary>The platform's PBKDF2 behind the Aes256Sha256 bags derives exactly what BouncyCastle's does.</summary>
+public class PlatformPbkdf2Tests
+{
+    [Theory]
+    [InlineData("unit-pw", 2048, 32)]
+    [InlineData("pä55wörd", 2048, 32)]
+    [InlineData("€uro-Paßwort ✓", 2049, 32)]
+    [InlineData("x", 4096, 48)]
+    public void EqualsBouncyCastlesPbkdf2(string password, int iterations, int length)
+    {
+        byte[] salt = Enumerable.Range(1, 16).Select(i => (byte)(i * 7)).ToArray();
+        var bc = new Org.BouncyCastle.Crypto.Generators.Pkcs5S2ParametersGenerator(new Org.BouncyCastle.Crypto.Digests.Sha256Digest());
+        bc.Init(Org.BouncyCastle.Crypto.PbeParametersGenerator.Pkcs5PasswordToUtf8Bytes(password.ToCharArray()), salt, iterations);
+        byte[] expected = ((Org.BouncyCastle.Crypto.Parameters.KeyParameter)bc.GenerateDerivedMacParameters(length * 8)).GetKey();
+
+        Assert.Equal(expected, PlatformPbkdf2.Sha256(password.ToCharArray(), salt, iterations, length));
+    }
+}

@@ -7,6 +7,7 @@ using Org.BouncyCastle.Asn1.Oiw;
 using Org.BouncyCastle.Asn1.Pkcs;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Crypto;
+using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Pkcs;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.X509;
@@ -175,6 +176,11 @@ internal static class Pkcs12Writer
 
     private static byte[] Crypt(AlgorithmIdentifier algorithm, char[] password, byte[] data)
     {
+        if (algorithm.Algorithm.Equals(PkcsObjectIdentifiers.IdPbeS2))
+        {
+            return CryptPbes2(PbeS2Parameters.GetInstance(algorithm.Parameters), password, data);
+        }
+
         var cipher = (IBufferedCipher)PbeUtilities.CreateEngine(algorithm);
         char[] pw = PbePassword.For(algorithm.Algorithm, password);
         try
@@ -186,6 +192,35 @@ internal static class Pkcs12Writer
         finally
         {
             PbePassword.Release(pw, password);
+        }
+    }
+
+    /// <summary>
+    /// PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC) as <see cref="PbeUtilities"/> does it, with the key derived by the
+    /// platform's PBKDF2 instead of BouncyCastle's managed HMAC: one native call runs all iterations, about four times
+    /// faster, and that derivation is most of the cost of an Aes256Sha256 PFX. The cipher stays BouncyCastle's.
+    /// </summary>
+    private static byte[] CryptPbes2(PbeS2Parameters pbes2, char[] password, byte[] data)
+    {
+        var kdf = Pbkdf2Params.GetInstance(pbes2.KeyDerivationFunc.Parameters);
+        if (!pbes2.KeyDerivationFunc.Algorithm.Equals(PkcsObjectIdentifiers.IdPbkdf2)
+            || !kdf.Prf.Algorithm.Equals(PkcsObjectIdentifiers.IdHmacWithSha256)
+            || !pbes2.EncryptionScheme.Algorithm.Equals(NistObjectIdentifiers.IdAes256Cbc))
+        {
+            throw new ArgumentException("Only PBKDF2-HMAC-SHA256 with AES-256-CBC is written.", nameof(pbes2));
+        }
+
+        byte[] iv = Asn1OctetString.GetInstance(pbes2.EncryptionScheme.Parameters).GetOctets();
+        byte[] key = PlatformPbkdf2.Sha256(password, kdf.GetSalt(), kdf.IterationCount.IntValueExact, 32);
+        try
+        {
+            IBufferedCipher cipher = CipherUtilities.GetCipher("AES/CBC/PKCS7PADDING");
+            cipher.Init(true, new ParametersWithIV(new KeyParameter(key), iv));
+            return cipher.DoFinal(data);
+        }
+        finally
+        {
+            Array.Clear(key, 0, key.Length);
         }
     }
 
@@ -262,4 +297,44 @@ internal sealed class Pkcs12TrustedEntry
     public string Alias { get; }
 
     public X509Certificate Certificate { get; }
+}
+
+/// <summary>
+/// PBKDF2 from System.Security.Cryptography (OpenSSL on Linux and macOS, CNG on Windows), over the UTF-8 of the
+/// password as OpenSSL, .NET and Java take it (see <see cref="PbePassword"/>).
+/// </summary>
+internal static class PlatformPbkdf2
+{
+#if !NET8_0_OR_GREATER
+    // Rfc2898DeriveBytes(byte[], byte[], int, HashAlgorithmName) is in .NET Framework 4.7.2 and later (what Windows
+    // PowerShell 5.1 runs on) but not in the netstandard2.0 surface, so it is looked up once at run time.
+    private static readonly System.Reflection.ConstructorInfo? FrameworkConstructor = typeof(System.Security.Cryptography.Rfc2898DeriveBytes).GetConstructor(
+        new[] { typeof(byte[]), typeof(byte[]), typeof(int), typeof(System.Security.Cryptography.HashAlgorithmName) });
+#endif
+
+    public static byte[] Sha256(char[] password, byte[] salt, int iterations, int length)
+    {
+        byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(password);
+        try
+        {
+#if NET8_0_OR_GREATER
+            return System.Security.Cryptography.Rfc2898DeriveBytes.Pbkdf2(utf8, salt, iterations, System.Security.Cryptography.HashAlgorithmName.SHA256, length);
+#else
+            if (FrameworkConstructor is { } ctor)
+            {
+                using var kdf = (System.Security.Cryptography.DeriveBytes)ctor.Invoke(new object[] { utf8, salt, iterations, System.Security.Cryptography.HashAlgorithmName.SHA256 });
+                return kdf.GetBytes(length);
+            }
+
+            // A runtime without it: BouncyCastle's PBKDF2, the same bytes.
+            var generator = new Org.BouncyCastle.Crypto.Generators.Pkcs5S2ParametersGenerator(new Org.BouncyCastle.Crypto.Digests.Sha256Digest());
+            generator.Init(utf8, salt, iterations);
+            return ((KeyParameter)generator.GenerateDerivedMacParameters(length * 8)).GetKey();
+#endif
+        }
+        finally
+        {
+            Array.Clear(utf8, 0, utf8.Length);
+        }
+    }
 }

@@ -14,6 +14,105 @@ internal static class SafeFile
 
     public static void Write(string path, byte[] data, bool overwrite, bool ownerOnly)
     {
+        string full = CheckTarget(path, overwrite);
+        string tmp = TempName(full);
+        try
+        {
+            WriteTemp(tmp, data, ownerOnly);
+            Move(tmp, full, overwrite);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(tmp);
+            throw WriteFailed(full, overwrite, ex);
+        }
+        catch
+        {
+            TryDelete(tmp);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The slow half of <see cref="Write"/> (the bytes go to the hidden temporary file and are flushed to disk), for a
+    /// worker thread; <see cref="StagedFile.Commit"/> then renames it into place, which callers do in input order so
+    /// files appear in that order. A staged file that is not committed must be discarded.
+    /// </summary>
+    public static StagedFile Stage(string path, byte[] data, bool overwrite, bool ownerOnly)
+    {
+        string full = CheckTarget(path, overwrite);
+        string tmp = TempName(full);
+        try
+        {
+            WriteTemp(tmp, data, ownerOnly);
+            return new StagedFile(tmp, full, overwrite);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(tmp);
+            throw WriteFailed(full, overwrite, ex);
+        }
+        catch
+        {
+            TryDelete(tmp);
+            throw;
+        }
+    }
+
+    /// <summary>A file written and flushed under its temporary name, waiting to be renamed into place.</summary>
+    internal sealed class StagedFile
+    {
+        private readonly string _tmp;
+        private readonly bool _overwrite;
+        private bool _done;
+
+        internal StagedFile(string tmp, string path, bool overwrite)
+        {
+            _tmp = tmp;
+            Path = path;
+            _overwrite = overwrite;
+        }
+
+        public string Path { get; }
+
+        /// <summary>Renames the file into place (FileExists when another took the name meanwhile and there is no overwrite).</summary>
+        public void Commit()
+        {
+            if (_done)
+            {
+                throw new InvalidOperationException("The staged file was committed or discarded already.");
+            }
+
+            _done = true;
+            try
+            {
+                Move(_tmp, Path, _overwrite);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                TryDelete(_tmp);
+                throw WriteFailed(Path, _overwrite, ex);
+            }
+            catch
+            {
+                TryDelete(_tmp);
+                throw;
+            }
+        }
+
+        /// <summary>Removes the temporary file; nothing appears at the path.</summary>
+        public void Discard()
+        {
+            if (!_done)
+            {
+                _done = true;
+                TryDelete(_tmp);
+            }
+        }
+    }
+
+    private static string CheckTarget(string path, bool overwrite)
+    {
         string full = Path.GetFullPath(path);
         string dir = Path.GetDirectoryName(full) ?? throw new CertIntegrationException(ErrorIds.FileWriteFailed, FailureKind.InvalidArgument, $"'{path}' has no folder.");
         if (!Directory.Exists(dir))
@@ -31,33 +130,23 @@ internal static class SafeFile
             throw new CertIntegrationException(ErrorIds.FileExists, FailureKind.ResourceExists, $"The file '{full}' already exists. Use -Force to overwrite it.");
         }
 
-        string tmp = Path.Combine(dir, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".tmp");
-        try
-        {
-            using (FileStream fs = CreateNew(tmp, ownerOnly))
-            {
-                fs.Write(data, 0, data.Length);
-                fs.Flush(true);
-            }
-
-            Move(tmp, full, overwrite);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            TryDelete(tmp);
-            if (!overwrite && File.Exists(full))
-            {
-                throw new CertIntegrationException(ErrorIds.FileExists, FailureKind.ResourceExists, $"The file '{full}' already exists. Use -Force to overwrite it.", ex);
-            }
-
-            throw new CertIntegrationException(ErrorIds.FileWriteFailed, FailureKind.WriteError, $"Could not write '{full}': {ex.Message}", ex);
-        }
-        catch
-        {
-            TryDelete(tmp);
-            throw;
-        }
+        return full;
     }
+
+    private static string TempName(string full) =>
+        Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".tmp");
+
+    private static void WriteTemp(string tmp, byte[] data, bool ownerOnly)
+    {
+        using FileStream fs = CreateNew(tmp, ownerOnly);
+        fs.Write(data, 0, data.Length);
+        fs.Flush(true);
+    }
+
+    private static CertIntegrationException WriteFailed(string full, bool overwrite, Exception ex) =>
+        !overwrite && File.Exists(full)
+            ? new CertIntegrationException(ErrorIds.FileExists, FailureKind.ResourceExists, $"The file '{full}' already exists. Use -Force to overwrite it.", ex)
+            : new CertIntegrationException(ErrorIds.FileWriteFailed, FailureKind.WriteError, $"Could not write '{full}': {ex.Message}", ex);
 
     private static FileStream CreateNew(string path, bool ownerOnly)
     {

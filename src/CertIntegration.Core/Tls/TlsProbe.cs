@@ -52,12 +52,10 @@ internal static class TlsProbe
         try
         {
             // 1. Observe: what does the server present and ask for?
-            HandshakeObservation? first = null;
-            if (options.Observations is null || !options.Observations.TryGet(host, port, out first) || first is null)
-            {
-                first = await ObserveCoreAsync(host, port, options, ct, s => stage = s).ConfigureAwait(false);
-                options.Observations?.Add(host, port, first);
-            }
+            stage = "connecting"; // also while waiting for the observation another probe of this host is making
+            HandshakeObservation first = options.Observations is { } cache
+                ? await cache.GetOrObserveAsync(host, port, () => ObserveCoreAsync(host, port, options, ct, s => stage = s), ct).ConfigureAwait(false)
+                : await ObserveCoreAsync(host, port, options, ct, s => stage = s).ConfigureAwait(false);
 
             ApplyServerSide(result, first);
             if (first.Presented.Length == 0)

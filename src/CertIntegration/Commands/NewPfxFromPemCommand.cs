@@ -12,12 +12,13 @@ namespace CertIntegration.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.New, "PfxFromPem", DefaultParameterSetName = BundleSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpUris.Base + "new-pfxfrompem")]
 [OutputType(typeof(FileInfo))]
-public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
+public sealed class NewPfxFromPemCommand : CancellableCmdlet
 {
     private const string BundleSet = "Bundle";
     private const string FilesSet = "Files";
 
     private OutputFiles? _files;
+    private OrderedWork<SafeFile.StagedFile>? _work;
     private int _inputs;
 
     /// <summary>A bundle with a private key, e.g. from ConvertFrom-ServiceKey.</summary>
@@ -85,19 +86,40 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
 
     protected override void ProcessRecord()
     {
+        _work ??= new OrderedWork<SafeFile.StagedFile>(OrderedWork<SafeFile.StagedFile>.DefaultWorkers, OrderedWork<SafeFile.StagedFile>.DefaultCapacity, StopToken);
         object? target = ParameterSetName == BundleSet ? InputObject : CertificatePath;
+        Action? enqueue;
         try
         {
             CertificateBundle bundle = ParameterSetName == BundleSet ? InputObject! : ReadFiles();
-            Write(bundle, target);
+            enqueue = Prepare(bundle, target);
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
-            WriteFailure(ex, target);
+            // In its turn: after the files and errors of every earlier input.
+            enqueue = () => _work.Add(() => WriteFailure(ex, target));
         }
+
+        // Outside the catch: showing earlier inputs may end the pipeline (-ErrorAction Stop on an earlier error, a
+        // terminating error downstream), which must not be taken for a failure of this input.
+        enqueue?.Invoke();
     }
 
-    private void Write(CertificateBundle bundle, object? target)
+    protected override void EndProcessing() => _work?.Complete();
+
+    protected override void Dispose(bool disposing)
+    {
+        // After a stop: waits for the PFX being built (CPU work, moments) and removes the files never renamed into place.
+        _work?.Dispose();
+    }
+
+    /// <summary>
+    /// Checks and asks (ShouldProcess) on the pipeline thread, and returns what queues the work (null when nothing is
+    /// to be written): the PFX is built and written under its temporary name by a worker (the key derivations are
+    /// nearly all of the time, so the cores share them); the file is renamed into place and reported on the pipeline
+    /// thread, in input order.
+    /// </summary>
+    private Action? Prepare(CertificateBundle bundle, object? target)
     {
         if (bundle.Key is null && bundle.PlatformCertificate is not null)
         {
@@ -115,25 +137,60 @@ public sealed class NewPfxFromPemCommand : CertIntegrationCmdlet
         string path = _files!.Reserve(OutputFiles.BundleStem(bundle), ".pfx", "input " + ++_inputs, bundle.Thumbprint, "bundle")!;
         if (!_files.ShouldWrite(path, $"Write PFX ({Encryption}) with key and {bundle.ChainLength} certificate(s) of '{bundle.Subject}'", Force))
         {
-            return;
+            return null;
         }
 
         // A PFX is often made for other reasons than client authentication (or ahead of its validity): say, still write.
-        foreach (string problem in ClientCertificateCheck.Problems(bundle.Certificate, DateTime.UtcNow))
-        {
-            WriteWarning(problem + $" The PFX '{path}' is written anyway.");
-        }
-
+        List<string> problems = ClientCertificateCheck.Problems(bundle.Certificate, DateTime.UtcNow).ToList();
         string friendly = FriendlyName ?? bundle.CommonName;
-        byte[] pfx;
-        using (PasswordChars pw = PasswordChars.From(Password)!)
-        {
-            pfx = Pkcs12Writer.Build(bundle, pw.Chars, Encryption, friendly);
-        }
+        PfxEncryption encryption = Encryption;
+        bool force = Force;
+        SecureString password = Password;
+        return () => _work!.Add(
+            () =>
+            {
+                byte[] pfx;
+                using (PasswordChars pw = PasswordChars.From(password)!)
+                {
+                    pfx = Pkcs12Writer.Build(bundle, pw.Chars, encryption, friendly);
+                }
 
-        SafeFile.Write(path, pfx, overwrite: Force, ownerOnly: true);
-        WriteVerbose($"Wrote '{path}': {Encryption}, {bundle.ChainLength} certificate(s), friendly name '{friendly}'.");
-        WriteObject(WrittenFile(path));
+                return SafeFile.Stage(path, pfx, overwrite: force, ownerOnly: true);
+            },
+            staged =>
+            {
+                try
+                {
+                    foreach (string problem in problems)
+                    {
+                        WriteWarning(problem + $" The PFX '{path}' is written anyway.");
+                    }
+
+                    staged.Commit();
+                }
+                catch (Exception ex) when (ex is not PipelineStoppedException)
+                {
+                    WriteFailure(ex, target);
+                    return;
+                }
+                finally
+                {
+                    staged.Discard(); // no-op once committed
+                }
+
+                WriteVerbose($"Wrote '{path}': {encryption}, {bundle.ChainLength} certificate(s), friendly name '{friendly}'.");
+                WriteObject(WrittenFile(path));
+            },
+            ex =>
+            {
+                foreach (string problem in problems)
+                {
+                    WriteWarning(problem + $" The PFX '{path}' is written anyway.");
+                }
+
+                WriteFailure(ex, target);
+            },
+            staged => staged.Discard());
     }
 
     private CertificateBundle ReadFiles() =>

@@ -26,7 +26,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
     private const int ProgressId = 41;
 
     private readonly Dictionary<object, ClientCredential> _credentials = new(new ReferenceComparer());
-    private readonly List<Task<MtlsTestResult>> _pending = new();
+    private readonly Queue<Task<MtlsTestResult>> _pending = new();
     private ClientCredential? _pfxCredential;
     private SemaphoreSlim? _throttle;
     private ServerCertificateValidator _validator = new(null);
@@ -36,6 +36,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
     private ProxySettings? _proxy;
     private int _started;
     private int _written;
+    private int _finished;
     private int _shownFinished = -1;
     private int _shownStarted = -1;
     private bool _certificateOnCommandLine;
@@ -240,6 +241,15 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
 
     private void Start(System.Uri target, ClientCredential? credential)
     {
+        // A bounded window: results are written in input order, so at most a few throttles' worth of probes are
+        // held (started, waiting for a slot, or done and waiting for an earlier one). Memory stays flat however
+        // many endpoints come down the pipeline.
+        int window = Math.Max(16, 4 * ThrottleLimit);
+        while (_pending.Count >= window)
+        {
+            WriteHead(wait: true);
+        }
+
         var options = new ProbeOptions
         {
             Method = Method.ToUpperInvariant(),
@@ -257,7 +267,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
         SemaphoreSlim throttle = _throttle!;
         CancellationToken stop = StopToken;
         WriteVerbose($"Testing {target} " + (_proxy is null ? string.Empty : $"through the proxy {_proxy.Display} ") + (credential is null ? "without a client certificate." : $"with the client certificate '{credential.Subject}'."));
-        _pending.Add(Task.Run(async () =>
+        _pending.Enqueue(Task.Run(async () =>
         {
             await throttle.WaitAsync(stop).ConfigureAwait(false);
             try
@@ -267,6 +277,7 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
             finally
             {
                 throttle.Release();
+                Interlocked.Increment(ref _finished);
             }
         }));
         _started++;
@@ -281,54 +292,74 @@ public sealed class TestMtlsEndpointCommand : CancellableCmdlet
     {
         while (_pending.Count > 0)
         {
-            ShowProgress();
-            Task<MtlsTestResult> head = _pending[0];
-            if (!head.IsCompleted)
+            if (!WriteHead(waitForAll) && !waitForAll)
             {
-                if (!waitForAll)
-                {
-                    return;
-                }
-
-                try
-                {
-                    // Any completion wakes the wait, so progress moves while an earlier endpoint is still slow.
-                    Task.WaitAny(_pending.ToArray(), StopToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    throw new PipelineStoppedException();
-                }
-
-                continue;
+                break;
             }
-
-            _pending.RemoveAt(0);
-            _written++;
-            MtlsTestResult result;
-            try
-            {
-                result = head.GetAwaiter().GetResult();
-            }
-            catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
-            {
-                throw new PipelineStoppedException();
-            }
-
-            foreach (string line in result.Diagnosis)
-            {
-                WriteVerbose($"{result.Uri}: {line}");
-            }
-
-            WriteObject(Quiet ? result.Success : result);
         }
 
         ShowProgress();
     }
 
+    /// <summary>
+    /// Writes the oldest result when it is done. With <paramref name="wait"/>, waits for it first, waking a few times
+    /// a second to move the progress bar (and at once for a stop); only the oldest is waited on, so later probes that
+    /// finish first cost nothing here. False when it was not done (or the wait timed out).
+    /// </summary>
+    private bool WriteHead(bool wait)
+    {
+        ShowProgress();
+        Task<MtlsTestResult> head = _pending.Peek();
+        if (!head.IsCompleted)
+        {
+            if (!wait)
+            {
+                return false;
+            }
+
+            try
+            {
+                head.Wait(250, StopToken);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new PipelineStoppedException();
+            }
+            catch (AggregateException)
+            {
+                // the probe's own exception is rethrown below
+            }
+
+            if (!head.IsCompleted)
+            {
+                return false;
+            }
+        }
+
+        _pending.Dequeue();
+        _written++;
+        MtlsTestResult result;
+        try
+        {
+            result = head.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+
+        foreach (string line in result.Diagnosis)
+        {
+            WriteVerbose($"{result.Uri}: {line}");
+        }
+
+        WriteObject(Quiet ? result.Success : result);
+        return true;
+    }
+
     private void ShowProgress()
     {
-        int finished = _written + _pending.Count(t => t.IsCompleted);
+        int finished = Volatile.Read(ref _finished);
         if (finished == _shownFinished && _started == _shownStarted)
         {
             return;
