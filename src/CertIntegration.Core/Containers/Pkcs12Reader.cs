@@ -291,7 +291,7 @@ internal sealed class Pkcs12Reader
                 }
                 else if (id.Equals(PkcsObjectIdentifiers.KeyBag))
                 {
-                    AddKey(PrivateKeyInfo.GetInstance(bag.BagValue));
+                    AddKey(bag.BagValue, "key bag");
                 }
                 else if (id.Equals(PkcsObjectIdentifiers.Pkcs8ShroudedKeyBag))
                 {
@@ -299,7 +299,7 @@ internal sealed class Pkcs12Reader
                     byte[] plain = DecryptWithCandidates(epki.EncryptionAlgorithm, epki.GetEncryptedData(), "a private key", ref candidates, ref confirmed, password);
                     try
                     {
-                        AddKey(PrivateKeyInfo.GetInstance(Asn1Guard.Parse(plain, _source)));
+                        AddKey(Asn1Guard.Parse(plain, _source), "shrouded key bag");
                     }
                     finally
                     {
@@ -328,26 +328,10 @@ internal sealed class Pkcs12Reader
         }
     }
 
-    private void AddKey(PrivateKeyInfo info)
+    private void AddKey(Asn1Encodable keyInfo, string bag)
     {
-        KeySizeGuard.Check(info, _source);
-        AsymmetricKeyParameter key;
-        try
-        {
-            key = PrivateKeyMaterial.ReadWithoutModulusTest(() => PrivateKeyFactory.CreateKey(info));
-        }
-        catch (Exception ex) when (ex is SecurityUtilityException or NotSupportedException)
-        {
-            throw new CertIntegrationException(ErrorIds.UnsupportedAlgorithm, FailureKind.NotImplemented,
-                $"{_source}: a private key uses algorithm {info.PrivateKeyAlgorithm.Algorithm.Id}, which is not supported.", ex);
-        }
-        catch (Exception ex) when (IsFormatError(ex))
-        {
-            throw new CertIntegrationException(ErrorIds.PrivateKeyMalformed, FailureKind.InvalidData,
-                $"{_source}: a private key is malformed ({ex.GetType().Name}).", ex);
-        }
-
-        _keys.Add(new PrivateKeyMaterial(key));
+        string subject = $"{_source}: a {bag}";
+        _keys.Add(PrivateKeyShape.FromPkcs8(PrivateKeyShape.Info(keyInfo, subject), subject));
     }
 
     private IEnumerable<SafeBag> Bags(byte[] octets)

@@ -30,26 +30,6 @@ internal static class KeySizeGuard
         }
     }
 
-    public static void Check(PrivateKeyInfo info, string label)
-    {
-        if (!IsRsa(info.PrivateKeyAlgorithm.Algorithm))
-        {
-            return;
-        }
-
-        RsaPrivateKeyStructure rsa;
-        try
-        {
-            rsa = RsaPrivateKeyStructure.GetInstance(info.ParsePrivateKey());
-        }
-        catch (Exception ex) when (Pkcs12Reader.IsFormatError(ex))
-        {
-            return; // the key factory names the damage
-        }
-
-        CheckModulus(rsa.Modulus, label, "a private key");
-    }
-
     public static void Check(BcX509 cert, string label)
     {
         SubjectPublicKeyInfo spki = cert.CertificateStructure.SubjectPublicKeyInfo;
@@ -135,7 +115,7 @@ internal static class KeySizeGuard
                         CheckModulus(RsaPrivateKeyStructure.GetInstance(Asn1Guard.Parse(o.Content, label)).Modulus, label, "the 'RSA PRIVATE KEY' block");
                         break;
                     case "PRIVATE KEY":
-                        Check(PrivateKeyInfo.GetInstance(Asn1Guard.Parse(o.Content, label)), label);
+                        PrivateKeyShape.Check(PrivateKeyShape.Info(Asn1Guard.Parse(o.Content, label), label), label);
                         break;
                 }
             }
