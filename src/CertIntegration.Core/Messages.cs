@@ -12,9 +12,14 @@ internal static class Messages
     /// <summary>
     /// Another message as a clause inside ours: without its final period, so that "...: {clause}." and "({clause})."
     /// end in one period, not two. Newtonsoft's messages end in "position 0." and .NET's in a period as well. A clause
-    /// longer than <see cref="MaxQuoted"/> is clipped (see <see cref="Quote"/>).
+    /// longer than <see cref="MaxQuoted"/> is clipped (see <see cref="Quote"/>), unless it is the module's own text
+    /// (<paramref name="clip"/> false) with library messages already clipped inside.
     /// </summary>
-    public static string Clause(string? message) => Quote((message ?? string.Empty).Trim().TrimEnd('.').TrimEnd());
+    public static string Clause(string? message, bool clip = true)
+    {
+        string s = (message ?? string.Empty).Trim().TrimEnd('.').TrimEnd();
+        return clip ? Quote(s) : s;
+    }
 
     /// <summary>
     /// Text taken from the input (or from a library that quotes the input) as it may stand in a message: at most

@@ -41,7 +41,7 @@ internal static class JksReader
         }
         catch (Exception ex) when (Pkcs12Reader.IsFormatError(ex))
         {
-            throw Asn1Guard.Corrupt(source, $"the Java keystore is invalid ({ex.Message})", ex);
+            throw Asn1Guard.Corrupt(source, $"the Java keystore is invalid ({Messages.Clause(ex.Message)})", ex);
         }
 
         if (password is null)
@@ -81,12 +81,12 @@ internal static class JksReader
                 catch (IOException ex) when (ex.Message.IndexOf("unknown", StringComparison.OrdinalIgnoreCase) >= 0)
                 {
                     throw new CertIntegrationException(ErrorIds.UnsupportedAlgorithm, FailureKind.NotImplemented,
-                        $"{source}: the private key with alias '{alias}' uses a key protection algorithm other than the JKS one ({ex.Message}).", ex);
+                        $"{source}: the private key with alias '{alias}' uses a key protection algorithm other than the JKS one ({Messages.Clause(ex.Message)}).", ex);
                 }
                 catch (Exception ex) when (ex is SecurityUtilityException)
                 {
                     throw new CertIntegrationException(ErrorIds.UnsupportedAlgorithm, FailureKind.NotImplemented,
-                        $"{source}: the private key with alias '{alias}' uses an unsupported algorithm ({ex.Message}).", ex);
+                        $"{source}: the private key with alias '{alias}' uses an unsupported algorithm ({Messages.Clause(ex.Message)}).", ex);
                 }
                 catch (Exception ex) when (Pkcs12Reader.IsFormatError(ex))
                 {

@@ -255,7 +255,7 @@ internal static class PemText
         }
         catch (Exception ex) when (ex is IOException or FormatException or ArgumentException)
         {
-            throw Malformed(source, lineNo, $"the block '{label}' is not valid Base64 ({ex.Message})");
+            throw Malformed(source, lineNo, $"the block '{label}' is not valid Base64 ({Messages.Clause(ex.Message)})");
         }
 
         if (pem is null)
@@ -304,7 +304,7 @@ internal static class PemText
         catch (Exception ex) when (ex is not CertIntegrationException)
         {
             throw new CertIntegrationException(ErrorIds.CertificateMalformed, FailureKind.InvalidData,
-                $"{Where(source, lineNo)}: the '{label}' block is not a valid X.509 certificate ({UnreadableTime(ex) ?? $"{ex.GetType().Name}: {ex.Message}"}).", ex);
+                $"{Where(source, lineNo)}: the '{label}' block is not a valid X.509 certificate ({UnreadableTime(ex) ?? $"{ex.GetType().Name}: {Messages.Clause(ex.Message)}"}).", ex);
         }
     }
 
@@ -382,7 +382,7 @@ internal static class PemText
                     if (ex.Message.IndexOf("unknown", StringComparison.OrdinalIgnoreCase) >= 0 || ex.Message.IndexOf("not supported", StringComparison.OrdinalIgnoreCase) >= 0)
                     {
                         throw new CertIntegrationException(ErrorIds.UnsupportedAlgorithm, FailureKind.NotImplemented,
-                            $"{Where(source, lineNo)}: the '{label}' block uses an encryption this module does not read ({ex.Message}).", ex);
+                            $"{Where(source, lineNo)}: the '{label}' block uses an encryption this module does not read ({Messages.Clause(ex.Message)}).", ex);
                     }
 
                     throw PasswordIncorrect(source, label, ex);

@@ -52,10 +52,10 @@ internal static class KeySizeGuard
         {
             // An empty BIT STRING parses to nothing; every later use of the key would fail on it.
             throw new CertIntegrationException(ErrorIds.CertificateMalformed, FailureKind.InvalidData,
-                $"{label}: the certificate '{cert.SubjectDN}' is malformed: its RSA public key is empty.");
+                $"{label}: the certificate '{Messages.Quote(cert.SubjectDN.ToString())}' is malformed: its RSA public key is empty.");
         }
 
-        CheckModulus(rsa.Modulus, label, $"the certificate '{cert.SubjectDN}'");
+        CheckModulus(rsa.Modulus, label, $"the certificate '{Messages.Quote(cert.SubjectDN.ToString())}'");
     }
 
     /// <summary>

@@ -258,7 +258,7 @@ internal static class PrivateKeyShape
             if (named is null)
             {
                 throw new CertIntegrationException(ErrorIds.UnsupportedAlgorithm, FailureKind.NotImplemented,
-                    $"{subject}: the EC key's curve {Clip(curve.Id)} is not a curve this module knows.");
+                    $"{subject}: the EC key's curve {Messages.Quote(curve.Id)} is not a curve this module knows.");
             }
 
             return named.N;
@@ -282,7 +282,7 @@ internal static class PrivateKeyShape
         if (size.CompareTo(BigInteger.ValueOf(MaxEcFieldBits)) > 0)
         {
             throw new CertIntegrationException(ErrorIds.LimitExceeded, FailureKind.LimitsExceeded,
-                $"{subject}: its explicit EC curve has a field of {Clip(size.ToString())} bits; at most {MaxEcFieldBits} are read.");
+                $"{subject}: its explicit EC curve has a field of {Messages.Quote(size.ToString())} bits; at most {MaxEcFieldBits} are read.");
         }
 
         X9ECParameters explicitCurve;
@@ -337,12 +337,10 @@ internal static class PrivateKeyShape
         : oid.Equals(Dsa) ? "DSA"
         : oid.Equals(EdECObjectIdentifiers.id_Ed25519) ? "Ed25519"
         : oid.Equals(EdECObjectIdentifiers.id_Ed448) ? "Ed448"
-        : Clip(oid.Id);
-
-    private static string Clip(string text) => Messages.Quote(text);
+        : Messages.Quote(oid.Id);
 
     public static CertIntegrationException Malformed(string subject, string what, Exception? inner = null) =>
-        new(ErrorIds.PrivateKeyMalformed, FailureKind.InvalidData, $"{subject} is not a valid private key: {Messages.Clause(what)}.", inner);
+        new(ErrorIds.PrivateKeyMalformed, FailureKind.InvalidData, $"{subject} is not a valid private key: {Messages.Clause(what, clip: false)}.", inner);
 
     private static CertIntegrationException Unsupported(string subject, DerObjectIdentifier oid, Exception? inner) =>
         new(ErrorIds.UnsupportedAlgorithm, FailureKind.NotImplemented,

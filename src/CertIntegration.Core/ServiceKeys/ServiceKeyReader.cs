@@ -70,7 +70,7 @@ internal static class ServiceKeyReader
         {
             X509Certificate2 leaf = X509Conversion.ToX509(chains.First().Leaf);
             throw new CertIntegrationException(ErrorIds.KeyCertificateMismatch, FailureKind.InvalidData,
-                $"{source}: the private key in field 'key' does not belong to the certificate '{leaf.Subject}' (thumbprint {leaf.Thumbprint}). " +
+                $"{source}: the private key in field 'key' does not belong to the certificate '{Messages.Quote(leaf.Subject)}' (thumbprint {leaf.Thumbprint}). " +
                 "The fields were probably taken from two different service keys.");
         }
 
@@ -82,7 +82,7 @@ internal static class ServiceKeyReader
             {
                 X509Certificate2 leaf = X509Conversion.ToX509(issued);
                 throw new CertIntegrationException(ErrorIds.KeyCertificateMismatch, FailureKind.InvalidData,
-                    $"{source}: the private key in field 'key' belongs to the CA certificate '{chain.Leaf.SubjectDN}', not to the certificate '{leaf.Subject}' (thumbprint {leaf.Thumbprint}) it issued.");
+                    $"{source}: the private key in field 'key' belongs to the CA certificate '{Messages.Quote(chain.Leaf.SubjectDN.ToString())}', not to the certificate '{Messages.Quote(leaf.Subject)}' (thumbprint {leaf.Thumbprint}) it issued.");
             }
         }
         else if (chains.Count == 1)
