@@ -335,3 +335,33 @@ function Format-FuzzFailure {
     }
     "$($failing.Count) failing input(s):`n" + ($text -join "`n")
 }
+
+<#
+    Another client certificate 'CN=<CommonName>' (clientAuth), issued by the intermediate of Get-TestPki, with an RSA
+    2048 or EC P-256 key, made with openssl into $Folder (default $TestFolder; the shared PKI folder is never written).
+    Returns the file paths Cert and Key (PKCS#8).
+#>
+function New-TestClientCertificate {
+    param(
+        [Parameter(Mandatory)] $Pki, [string] $Folder = $TestFolder, [string] $Name = 'client2', [string] $CommonName = 'Pester Client 2',
+        [ValidateSet('Rsa', 'Ec')] [string] $KeyType = 'Rsa'
+    )
+    $cnf = Join-Path $Folder "$Name.cnf"
+    @'
+[v3_client]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+'@ | Set-Content -LiteralPath $cnf -Encoding Ascii
+    $key = Join-Path $Folder "$Name.key"
+    $csr = Join-Path $Folder "$Name.csr"
+    $cert = Join-Path $Folder "$Name.crt"
+    $newKey = if ($KeyType -eq 'Ec') { @('-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256') } else { @('-newkey', 'rsa:2048') }
+    $serial = '0x' + [guid]::NewGuid().ToString('N').Substring(0, 16)
+    $null = Invoke-OpenSsl (@('req', '-new') + $newKey + @('-nodes', '-keyout', $key, '-out', $csr, '-subj', "/CN=$CommonName"))
+    $null = Invoke-OpenSsl @('x509', '-req', '-in', $csr, '-CA', $Pki.IntermediateCert, '-CAkey', $Pki.IntermediateKey, '-set_serial', $serial,
+        '-out', $cert, '-days', '30', '-extfile', $cnf, '-extensions', 'v3_client')
+    [pscustomobject]@{ Cert = $cert; Key = $key }
+}
