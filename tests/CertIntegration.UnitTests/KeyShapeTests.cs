@@ -70,6 +70,15 @@ public class KeyShapeTests
 
     private static BigInteger P256Order => ECNamedCurveTable.GetByName("P-256").N;
 
+    /// <summary>P-256 as explicit parameters, its order replaced.</summary>
+    private static DerSequence ExplicitP256WithOrder(BigInteger order)
+    {
+        var p = (Asn1Sequence)ECNamedCurveTable.GetByName("P-256").ToAsn1Object();
+        var items = p.Cast<Asn1Encodable>().ToArray();
+        items[4] = Int(order);
+        return new DerSequence(items);
+    }
+
     private static byte[] Sec1(Asn1Encodable d, Asn1Encodable? curve) =>
         curve is null ? Der(Seq(Int(1), d)) : Der(Seq(Int(1), d, new DerTaggedObject(true, 0, curve)));
 
@@ -119,6 +128,7 @@ public class KeyShapeTests
             ["ec-unknown-curve"] = ("PRIVATE KEY", Pkcs8(ec, new DerObjectIdentifier("1.2.3.4.5"), Sec1(Scalar(BigInteger.Three), null)), either),
             ["ec-integer-parameters"] = ("PRIVATE KEY", Pkcs8(ec, Int(5), Sec1(Scalar(BigInteger.Three), null)), either),
             ["ec-explicit-garbage"] = ("PRIVATE KEY", Pkcs8(ec, Seq(Int(1), Seq(X9ObjectIdentifiers.PrimeField, Int(0))), Sec1(Scalar(BigInteger.Three), null)), either),
+            ["ec-explicit-huge-order"] = ("PRIVATE KEY", Pkcs8(ec, ExplicitP256WithOrder(BigInteger.One.ShiftLeft(20000)), Sec1(Scalar(BigInteger.One.ShiftLeft(19000)), null)), malformed),
             ["ec-empty-scalar"] = ("PRIVATE KEY", Pkcs8(ec, p256, Sec1(new DerOctetString(Array.Empty<byte>()), null)), malformed),
             ["ec-zero-scalar"] = ("PRIVATE KEY", Pkcs8(ec, p256, Sec1(new DerOctetString(new byte[32]), null)), malformed),
             ["ec-scalar-at-order"] = ("PRIVATE KEY", Pkcs8(ec, p256, Sec1(Scalar(P256Order), null)), malformed),
@@ -132,6 +142,7 @@ public class KeyShapeTests
             ["dsa-two-parameters"] = ("PRIVATE KEY", Pkcs8(Dsa, Seq(Int(dp.P), Int(dp.Q)), Der(Int(DsaKey.Value.X))), malformed),
             ["dsa-zero-p"] = ("PRIVATE KEY", Pkcs8(Dsa, Seq(Int(0), Int(dp.Q), Int(dp.G)), Der(Int(DsaKey.Value.X))), malformed),
             ["dsa-zero-x"] = ("PRIVATE KEY", Pkcs8(Dsa, DsaParams(dp), Der(Int(0))), malformed),
+            ["dsa-q-beyond-p"] = ("PRIVATE KEY", Pkcs8(Dsa, Seq(Int(dp.P), Int(dp.P.ShiftLeft(4000)), Int(dp.G)), Der(Int(DsaKey.Value.X))), malformed),
             ["dsa-octet-x"] = ("PRIVATE KEY", Pkcs8(Dsa, DsaParams(dp), Der(new DerOctetString(new byte[20]))), malformed),
 
             // PKCS#8 EdDSA and XDH

@@ -150,7 +150,7 @@ internal static class PrivateKeyShape
             }
 
             BigInteger x = Integer(Parse(data, subject, "its DSA key data"), subject, "x");
-            if (p.CompareTo(BigInteger.Two) <= 0 || q.CompareTo(BigInteger.One) <= 0 || g.CompareTo(BigInteger.One) <= 0 || g.CompareTo(p) >= 0
+            if (p.CompareTo(BigInteger.Two) <= 0 || q.CompareTo(BigInteger.One) <= 0 || q.BitLength > p.BitLength || g.CompareTo(BigInteger.One) <= 0 || g.CompareTo(p) >= 0
                 || x.SignValue <= 0 || x.CompareTo(q) >= 0)
             {
                 throw Malformed(subject, "its DSA parameters or secret are out of range");
@@ -299,9 +299,10 @@ internal static class PrivateKeyShape
             throw Malformed(subject, $"its explicit EC curve parameters do not make a curve ({Messages.Clause(ex.Message)})");
         }
 
-        if (explicitCurve.N is null || explicitCurve.N.SignValue <= 0)
+        // The order is about the size of the field (Hasse); the secret below it is what the public key is derived with.
+        if (explicitCurve.N is null || explicitCurve.N.SignValue <= 0 || explicitCurve.N.BitLength > explicitCurve.Curve.FieldSize + 1)
         {
-            throw Malformed(subject, "its explicit EC curve has no positive order");
+            throw Malformed(subject, "its explicit EC curve has no positive order of the size of its field");
         }
 
         return explicitCurve.N;
