@@ -25,6 +25,10 @@
         'Test-MtlsEndpoint'
         'Get-ServerCertificateChain'
         'ConvertTo-X509Certificate'
+        'New-ServiceKeyParameter'
+        'Get-ServiceKeyToken'
+        'Export-Keystore'
+        'Test-CertificateBundle'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -84,6 +84,39 @@ internal static class ErrorIds
     public const string PathIsFolder = nameof(PathIsFolder);
     public const string PathNotFileSystem = nameof(PathNotFileSystem);
 
+    // Keystores (Export-Keystore; the alias rules are the tenant keystore's, TenantKeystore)
+    public const string KeystoreAliasReserved = nameof(KeystoreAliasReserved);
+    public const string KeystoreAliasTooLong = nameof(KeystoreAliasTooLong);
+    public const string KeystoreAliasInvalid = nameof(KeystoreAliasInvalid);
+    public const string KeystoreAliasDuplicate = nameof(KeystoreAliasDuplicate);
+    public const string KeystoreAliasCountMismatch = nameof(KeystoreAliasCountMismatch);
+
+    /// <summary>No input gave an entry, so there is no keystore to write.</summary>
+    public const string KeystoreEmpty = nameof(KeystoreEmpty);
+
+    /// <summary>An input failed, so the keystore is not written (a keystore missing entries could replace the tenant's).</summary>
+    public const string KeystoreNotWritten = nameof(KeystoreNotWritten);
+
     /// <summary>A failure the module did not foresee: always a bug to report.</summary>
     public const string UnexpectedError = nameof(UnexpectedError);
+
+    // Service key parameters (New-ServiceKeyParameter); the warnings' codes are stable too
+    public const string ServiceKeyValidityOutOfRange = nameof(ServiceKeyValidityOutOfRange);
+    public const string ServiceKeyKeyLengthInvalid = nameof(ServiceKeyKeyLengthInvalid);
+    public const string ServiceKeyCertificateMissing = nameof(ServiceKeyCertificateMissing);
+    public const string ServiceKeyCertificateExpired = nameof(ServiceKeyCertificateExpired);
+    public const string ServiceKeyCertificateNotYetValid = nameof(ServiceKeyCertificateNotYetValid);
+    public const string ServiceKeyChainReduced = nameof(ServiceKeyChainReduced);
+    public const string ServiceKeyNoClientAuthEku = nameof(ServiceKeyNoClientAuthEku);
+
+    // OAuth tokens over mTLS (Get-ServiceKeyToken)
+    public const string TokenClientIdMissing = nameof(TokenClientIdMissing);
+    public const string TokenUrlMissing = nameof(TokenUrlMissing);
+    public const string TokenInvalidClient = nameof(TokenInvalidClient);
+    public const string TokenUnauthorized = nameof(TokenUnauthorized);
+    public const string TokenRequestRejected = nameof(TokenRequestRejected);
+    public const string TokenAnswerNotJson = nameof(TokenAnswerNotJson);
+    public const string TokenAnswerNoAccessToken = nameof(TokenAnswerNoAccessToken);
+    public const string TokenServerCertificateUntrusted = nameof(TokenServerCertificateUntrusted);
+    public const string TokenRequestTimedOut = nameof(TokenRequestTimedOut);
 }

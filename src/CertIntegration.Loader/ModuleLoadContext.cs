@@ -1,5 +1,6 @@
 using System;
 using System.Collections;
+using System.Collections.Generic;
 using System.IO;
 using System.Reflection;
 using System.Runtime.Loader;
@@ -80,23 +81,40 @@ public sealed class ModuleLoadContext : AssemblyLoadContext
             return Array.Empty<Type>();
         }
 
-        foreach (Type t in types)
+        // TypeAccelerators is one unsynchronised dictionary per process: runspaces that import the module at the same
+        // time (parallel hosts, tests) would corrupt it. Our writes take one lock, and names that already map to the
+        // same type are left alone, so a second import writes nothing.
+        var current = accelerators!.GetProperty("Get", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) as IDictionary<string, Type>;
+        lock (AcceleratorLock)
         {
-            remove.Invoke(null, new object[] { t.FullName! });
-            add.Invoke(null, new object[] { t.FullName!, t });
+            foreach (Type t in types)
+            {
+                if (current is not null && current.TryGetValue(t.FullName!, out Type? existing) && existing == t)
+                {
+                    continue;
+                }
+
+                remove.Invoke(null, new object[] { t.FullName! });
+                add.Invoke(null, new object[] { t.FullName!, t });
+            }
         }
 
         return types;
     }
+
+    private static readonly object AcceleratorLock = new();
 
     /// <summary>Removes the accelerators <see cref="AddTypeAccelerators"/> added (when the module is removed).</summary>
     public static void RemoveTypeAccelerators(Type engineType, Type[] types)
     {
         MethodInfo? remove = engineType.Assembly.GetType("System.Management.Automation.TypeAccelerators")
             ?.GetMethod("Remove", BindingFlags.Public | BindingFlags.Static, null, new[] { typeof(string) }, null);
-        foreach (Type t in types)
+        lock (AcceleratorLock)
         {
-            remove?.Invoke(null, new object[] { t.FullName! });
+            foreach (Type t in types)
+            {
+                remove?.Invoke(null, new object[] { t.FullName! });
+            }
         }
     }
 

@@ -35,6 +35,9 @@ public class NetStandardBuildTests
             'CER ' + @($files).Count
             $k = $b | Export-PrivateKey -OutFile ([System.IO.Path]::Combine($Out, 'key.key'))
             'KEY ' + $k.Name
+            $ks = $b | Export-Keystore -OutFile ([System.IO.Path]::Combine($Out, 'tenant.jks')) -Password $pw
+            $back = Import-CertificateBundle -LiteralPath $ks.FullName -Password $pw
+            'JKS ' + $back.Alias + ' ' + $back.HasPrivateKey + ' ' + $back.ChainLength
             """);
 
         ToolResult r = Tools.Run(pwsh!, new[] { "-NoProfile", "-NonInteractive", "-File", script, dll, key, tmp.Path }, timeoutMs: 120_000);
@@ -43,6 +46,9 @@ public class NetStandardBuildTests
         Assert.Contains($"BUNDLE {pki.Leaf.Thumbprint} True 3", r.StdOut, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("CER 3", r.StdOut);
         Assert.Contains("KEY key.key", r.StdOut);
+        // The PFX's friendlyName (the leaf's common name) is kept as alias, in lowercase as a JKS keeps aliases.
+        Assert.Matches(@"JKS [a-z0-9 ]+ client [0-9a-f]{32} True 3", r.StdOut);
+        Assert.Equal(new byte[] { 0xFE, 0xED, 0xFE, 0xED }, File.ReadAllBytes(tmp.File("tenant.jks")).Take(4).ToArray());
         Assert.Contains("BEGIN PRIVATE KEY", File.ReadAllText(tmp.File("key.key")));
     }
 }

@@ -27,7 +27,34 @@ internal static class ChainBuilder
         public X509Certificate Leaf => Certificates[0];
 
         public PrivateKeyMaterial? Key { get; set; }
+
+        /// <summary>Where each certificate of <see cref="Certificates"/> stood in the input (duplicates dropped).</summary>
+        public List<int> InputPositions { get; } = new();
+
+        /// <summary>True when the input listed this chain leaf first, then each issuer (other certificates may stand between).</summary>
+        public bool InInputOrder
+        {
+            get
+            {
+                for (int i = 1; i < InputPositions.Count; i++)
+                {
+                    if (InputPositions[i] <= InputPositions[i - 1])
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            }
+        }
     }
+
+    /// <summary>
+    /// True when <paramref name="issuer"/> issued <paramref name="cert"/>: the names match and the signature verifies
+    /// (or its algorithm cannot be checked here).
+    /// </summary>
+    public static bool Issued(X509Certificate issuer, X509Certificate cert) =>
+        issuer.SubjectDN.Equivalent(cert.IssuerDN) && VerifiesWith(cert, issuer) != false;
 
     /// <summary>
     /// Groups .NET certificates (no keys) into chains, each leaf first, and returns them as .NET certificates: for
@@ -205,16 +232,20 @@ internal static class ChainBuilder
     private static Chain Walk(List<X509Certificate> certs, int[] issuerOf, int start, PrivateKeyMaterial? key, bool[] covered)
     {
         var list = new List<X509Certificate>();
+        var positions = new List<int>();
         var visited = new HashSet<int>();
         int cur = start;
         while (cur >= 0 && visited.Add(cur) && list.Count < Limits.MaxChainLength)
         {
             list.Add(certs[cur]);
+            positions.Add(cur);
             covered[cur] = true;
             cur = issuerOf[cur];
         }
 
-        return new Chain(list) { Key = key };
+        var chain = new Chain(list) { Key = key };
+        chain.InputPositions.AddRange(positions);
+        return chain;
     }
 
     /// <summary>Time that signature checks of one <see cref="Build"/> may take before issuers are matched by name alone.</summary>

@@ -397,7 +397,20 @@ internal static class ContainerReader
         {
             var list = chain.Certificates.Select(c => ToX509(c, cache, label)).ToList();
             contents.Aliases.TryGetValue(Convert.ToBase64String(chain.Leaf.GetEncoded()), out string? alias);
-            bundles.Add(new CertificateBundle(list, chain.Key) { Source = source, Alias = alias });
+            var bundle = new CertificateBundle(list, chain.Key) { Source = source, Alias = alias };
+            if (unmatched.Count > 0)
+            {
+                bundle.KeyMismatch = $"{label} holds {unmatched.Count} private key(s) that belong to none of its certificates";
+            }
+
+            // Only PEM keeps an order that matters: PKCS#7 and PKCS#12 hold sets, whose order means nothing.
+            if (contents.Format == "PEM" && !chain.InInputOrder)
+            {
+                bundle.SourceOutOfOrder = true;
+                bundle.SourceOrder = chain.InputPositions.Select((p, i) => (p, i)).OrderBy(x => x.p).Select(x => CertificateNames.CommonName(list[x.i])).ToArray();
+            }
+
+            bundles.Add(bundle);
         }
 
         verbose?.Invoke($"{label} ({contents.Format}): {contents.Certificates.Count} certificate(s), {contents.Keys.Count} private key(s), {bundles.Count} bundle(s).");

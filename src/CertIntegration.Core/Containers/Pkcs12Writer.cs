@@ -50,45 +50,91 @@ internal static class Pkcs12Writer
             throw new ArgumentException("The chain is empty.", nameof(chain));
         }
 
+        return BuildStore(new[] { new Pkcs12KeyEntry(friendlyName, key, chain) }, Array.Empty<Pkcs12TrustedEntry>(), password, encryption, iterations, random);
+    }
+
+    /// <summary>
+    /// A PKCS#12 keystore of several entries under one password, as Java's keytool and the tenant's Keystore Monitor
+    /// read it: each key entry is a shrouded key bag and its leaf's certificate bag, both with the alias as
+    /// friendlyName and the same localKeyId, plus the CA certificates of its chain (each written once); each trusted
+    /// entry is a certificate bag with the alias as friendlyName and Java's trusted-key-usage attribute
+    /// (2.16.840.1.113894.746875.1.1 = anyExtendedKeyUsage), without which keytool does not list a certificate as a
+    /// trustedCertEntry. Without key entries the file holds only the encrypted certificate safe.
+    /// </summary>
+    public static byte[] BuildStore(
+        IReadOnlyList<Pkcs12KeyEntry> keys,
+        IReadOnlyList<Pkcs12TrustedEntry> trusted,
+        char[] password,
+        PfxEncryption encryption,
+        int iterations = Limits.WriteKdfIterations,
+        SecureRandom? random = null)
+    {
+        if (keys.Count == 0 && trusted.Count == 0)
+        {
+            throw new ArgumentException("The keystore has no entries.", nameof(keys));
+        }
+
         if (iterations < Limits.WriteKdfIterations)
         {
             throw new ArgumentOutOfRangeException(nameof(iterations), $"At least {Limits.WriteKdfIterations} iterations are used.");
         }
 
         random ??= new SecureRandom();
-        X509Certificate leaf = chain[0];
-
-        // localKeyId: the SHA-1 of the leaf's certificate, as Windows and OpenSSL write it.
-        byte[] localKeyId = DigestUtilities.CalculateDigest("SHA-1", leaf.GetEncoded());
-        Asn1Set leafAttributes = new DerSet(
-            Attribute(PkcsObjectIdentifiers.Pkcs9AtFriendlyName, new DerBmpString(friendlyName)),
-            Attribute(PkcsObjectIdentifiers.Pkcs9AtLocalKeyID, new DerOctetString(localKeyId)));
-
-        // Certificates: leaf first, then the chain in order.
         var certBags = new List<Asn1Encodable>();
-        for (int i = 0; i < chain.Count; i++)
+        var keyBags = new List<Asn1Encodable>();
+        var caWritten = new HashSet<string>(StringComparer.Ordinal);
+        foreach (Pkcs12KeyEntry entry in keys)
         {
-            var certBag = new CertBag(PkcsObjectIdentifiers.X509Certificate, new DerOctetString(chain[i].GetEncoded()));
-            certBags.Add(i == 0
-                ? new SafeBag(PkcsObjectIdentifiers.CertBag, certBag.ToAsn1Object(), leafAttributes)
-                : new SafeBag(PkcsObjectIdentifiers.CertBag, certBag.ToAsn1Object()));
+            if (entry.Chain.Count == 0)
+            {
+                throw new ArgumentException("A key entry has an empty chain.", nameof(keys));
+            }
+
+            // localKeyId: the SHA-1 of the leaf's certificate, as Windows and OpenSSL write it.
+            byte[] leafDer = entry.Chain[0].GetEncoded();
+            byte[] localKeyId = DigestUtilities.CalculateDigest("SHA-1", leafDer);
+            Asn1Set leafAttributes = new DerSet(
+                Attribute(PkcsObjectIdentifiers.Pkcs9AtFriendlyName, new DerBmpString(entry.Alias)),
+                Attribute(PkcsObjectIdentifiers.Pkcs9AtLocalKeyID, new DerOctetString(localKeyId)));
+
+            // Certificates: leaf first, then the chain in order.
+            certBags.Add(new SafeBag(PkcsObjectIdentifiers.CertBag, CertBag(leafDer), leafAttributes));
+            for (int i = 1; i < entry.Chain.Count; i++)
+            {
+                byte[] der = entry.Chain[i].GetEncoded();
+                if (caWritten.Add(Convert.ToBase64String(der)))
+                {
+                    certBags.Add(new SafeBag(PkcsObjectIdentifiers.CertBag, CertBag(der)));
+                }
+            }
+
+            // Key: a PKCS#8 shrouded key bag.
+            PrivateKeyInfo keyInfo = entry.Key.ToPrivateKeyInfo();
+            AlgorithmIdentifier keyAlg = PbeAlgorithm(encryption, iterations, random);
+            var epki = new EncryptedPrivateKeyInfo(keyAlg, Crypt(keyAlg, password, keyInfo.GetEncoded()));
+            keyBags.Add(new SafeBag(PkcsObjectIdentifiers.Pkcs8ShroudedKeyBag, epki.ToAsn1Object(), leafAttributes));
+        }
+
+        foreach (Pkcs12TrustedEntry entry in trusted)
+        {
+            Asn1Set attributes = new DerSet(
+                Attribute(PkcsObjectIdentifiers.Pkcs9AtFriendlyName, new DerBmpString(entry.Alias)),
+                Attribute(OracleTrustedKeyUsage, KeyPurposeID.AnyExtendedKeyUsage));
+            certBags.Add(new SafeBag(PkcsObjectIdentifiers.CertBag, CertBag(entry.Certificate.GetEncoded()), attributes));
         }
 
         byte[] certSafeContents = new DerSequence(certBags.ToArray()).GetDerEncoded();
         AlgorithmIdentifier certAlg = PbeAlgorithm(encryption, iterations, random);
         byte[] encryptedCerts = Crypt(certAlg, password, certSafeContents);
         var encryptedData = new EncryptedData(PkcsObjectIdentifiers.Data, certAlg, new DerOctetString(encryptedCerts));
-        var certsInfo = new BcContentInfo(PkcsObjectIdentifiers.EncryptedData, encryptedData.ToAsn1Object());
+        var contents = new List<BcContentInfo> { new(PkcsObjectIdentifiers.EncryptedData, encryptedData.ToAsn1Object()) };
+        if (keyBags.Count > 0)
+        {
+            byte[] keySafeContents = new DerSequence(keyBags.ToArray()).GetDerEncoded();
+            contents.Add(new BcContentInfo(PkcsObjectIdentifiers.Data, new DerOctetString(keySafeContents)));
+        }
 
-        // Key: a PKCS#8 shrouded key bag.
-        PrivateKeyInfo keyInfo = key.ToPrivateKeyInfo();
-        AlgorithmIdentifier keyAlg = PbeAlgorithm(encryption, iterations, random);
-        var epki = new EncryptedPrivateKeyInfo(keyAlg, Crypt(keyAlg, password, keyInfo.GetEncoded()));
-        var keyBag = new SafeBag(PkcsObjectIdentifiers.Pkcs8ShroudedKeyBag, epki.ToAsn1Object(), leafAttributes);
-        byte[] keySafeContents = new DerSequence(keyBag).GetDerEncoded();
-        var keyInfoContent = new BcContentInfo(PkcsObjectIdentifiers.Data, new DerOctetString(keySafeContents));
-
-        byte[] authSafe = new AuthenticatedSafe(new[] { certsInfo, keyInfoContent }).GetDerEncoded();
+        byte[] authSafe = new AuthenticatedSafe(contents.ToArray()).GetDerEncoded();
 
         // MAC over the AuthenticatedSafe, with the PKCS#12 KDF (ID 3) and the profile's digest.
         DerObjectIdentifier macDigest = encryption == PfxEncryption.TripleDesSha1 ? OiwObjectIdentifiers.IdSha1 : NistObjectIdentifiers.IdSha256;
@@ -99,6 +145,11 @@ internal static class Pkcs12Writer
         var pfx = new Pfx(new BcContentInfo(PkcsObjectIdentifiers.Data, new DerOctetString(authSafe)), macData);
         return pfx.GetDerEncoded();
     }
+
+    /// <summary>Oracle's attribute that marks a PKCS#12 certificate bag as a trusted certificate entry for Java.</summary>
+    public static readonly DerObjectIdentifier OracleTrustedKeyUsage = new("2.16.840.1.113894.746875.1.1");
+
+    private static Asn1Object CertBag(byte[] der) => new CertBag(PkcsObjectIdentifiers.X509Certificate, new DerOctetString(der)).ToAsn1Object();
 
     /// <summary>The PKCS#12 MAC (RFC 7292 appendix B key derivation) over <paramref name="data"/>.</summary>
     public static byte[] Mac(DerObjectIdentifier digest, byte[] salt, int iterations, char[] password, byte[] data)
@@ -180,4 +231,35 @@ internal static class PbePassword
             Array.Clear(converted, 0, converted.Length);
         }
     }
+}
+
+/// <summary>A key entry of a PKCS#12 keystore: its alias (friendlyName), key and chain (leaf first).</summary>
+internal sealed class Pkcs12KeyEntry
+{
+    public Pkcs12KeyEntry(string alias, PrivateKeyMaterial key, IReadOnlyList<X509Certificate> chain)
+    {
+        Alias = alias;
+        Key = key;
+        Chain = chain;
+    }
+
+    public string Alias { get; }
+
+    public PrivateKeyMaterial Key { get; }
+
+    public IReadOnlyList<X509Certificate> Chain { get; }
+}
+
+/// <summary>A trusted-certificate entry of a PKCS#12 keystore.</summary>
+internal sealed class Pkcs12TrustedEntry
+{
+    public Pkcs12TrustedEntry(string alias, X509Certificate certificate)
+    {
+        Alias = alias;
+        Certificate = certificate;
+    }
+
+    public string Alias { get; }
+
+    public X509Certificate Certificate { get; }
 }

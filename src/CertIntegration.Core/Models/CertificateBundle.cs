@@ -92,6 +92,21 @@ public class CertificateBundle
     public string? Source { get; internal set; }
 
     /// <summary>
+    /// The certificatedetails SAP put beside the certificate in the service key this bundle came from (issuer,
+    /// subject, serial number, expiry); null when the bundle did not come from a service key that has them.
+    /// </summary>
+    public ServiceKeyCertificateDetails? CertificateDetails { get; internal set; }
+
+    /// <summary>Why the private key that came with this certificate was left out: it belongs to another certificate.</summary>
+    internal string? KeyMismatch { get; set; }
+
+    /// <summary>True when the file or service key listed this chain in another order than leaf first, then each issuer.</summary>
+    internal bool SourceOutOfOrder { get; set; }
+
+    /// <summary>The common names of the chain in the order the source listed them, when <see cref="SourceOutOfOrder"/>.</summary>
+    internal string[]? SourceOrder { get; set; }
+
+    /// <summary>
     /// The key as the core handles it: read with the bundle, or exported from the platform on first use. Null when
     /// there is none, or when the platform holds one it will not export (see <see cref="PlatformCertificate"/>).
     /// </summary>

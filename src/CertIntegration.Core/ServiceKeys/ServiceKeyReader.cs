@@ -18,7 +18,14 @@ internal static class ServiceKeyReader
     private static readonly string[] KeyFields = { "key", "privateKey", "private_key", "clientkey" };
 
     /// <summary>Reads a service key into a bundle. <paramref name="verbose"/> receives non-secret notes.</summary>
-    public static CertificateBundle Read(JObject root, string source, Action<string>? verbose = null)
+    public static CertificateBundle Read(JObject root, string source, Action<string>? verbose = null) => Read(root, source, verbose, keepCertificateOfMismatchedKey: false);
+
+    /// <summary>
+    /// As <see cref="Read(JObject, string, Action{string}?)"/>; with <paramref name="keepCertificateOfMismatchedKey"/>
+    /// a key that belongs to another certificate is left out and named in the bundle's KeyMismatch instead of failing
+    /// the read (Test-CertificateBundle reports it as a finding beside the certificate's other problems).
+    /// </summary>
+    public static CertificateBundle Read(JObject root, string source, Action<string>? verbose, bool keepCertificateOfMismatchedKey)
     {
         JObject creds = FindCredentials(root);
         string? certText = GetString(creds, CertificateFields);
@@ -66,24 +73,35 @@ internal static class ServiceKeyReader
 
         List<ChainBuilder.Chain> chains = ChainBuilder.Build(certs.Certificates, keys, out var unmatched);
         ChainBuilder.Chain chain;
+        string? mismatch = null;
         if (unmatched.Count > 0)
         {
             X509Certificate2 leaf = X509Conversion.ToX509(chains.First().Leaf);
-            throw new CertIntegrationException(ErrorIds.KeyCertificateMismatch, FailureKind.InvalidData,
-                $"{source}: the private key in field 'key' does not belong to the certificate '{Messages.Quote(leaf.Subject)}' (thumbprint {leaf.Thumbprint}). " +
-                "The fields were probably taken from two different service keys.");
+            mismatch = $"{source}: the private key in field 'key' does not belong to the certificate '{Messages.Quote(leaf.Subject)}' (thumbprint {leaf.Thumbprint}). " +
+                "The fields were probably taken from two different service keys.";
         }
 
         List<ChainBuilder.Chain> withKey = chains.Where(c => c.Key is not null).ToList();
+        if (mismatch is null && withKey.Count > 0 && ChainBuilder.FirstIssuedBy(chains, withKey[0].Leaf) is { } issued)
+        {
+            X509Certificate2 leaf = X509Conversion.ToX509(issued);
+            mismatch = $"{source}: the private key in field 'key' belongs to the CA certificate '{Messages.Quote(withKey[0].Leaf.SubjectDN.ToString())}', not to the certificate '{Messages.Quote(leaf.Subject)}' (thumbprint {leaf.Thumbprint}) it issued.";
+        }
+
+        if (mismatch is not null)
+        {
+            if (!keepCertificateOfMismatchedKey)
+            {
+                throw new CertIntegrationException(ErrorIds.KeyCertificateMismatch, FailureKind.InvalidData, mismatch);
+            }
+
+            chains = ChainBuilder.Build(certs.Certificates, Array.Empty<PrivateKeyMaterial>(), out _);
+            withKey.Clear();
+        }
+
         if (withKey.Count > 0)
         {
             chain = withKey[0];
-            if (ChainBuilder.FirstIssuedBy(chains, chain.Leaf) is { } issued)
-            {
-                X509Certificate2 leaf = X509Conversion.ToX509(issued);
-                throw new CertIntegrationException(ErrorIds.KeyCertificateMismatch, FailureKind.InvalidData,
-                    $"{source}: the private key in field 'key' belongs to the CA certificate '{Messages.Quote(chain.Leaf.SubjectDN.ToString())}', not to the certificate '{Messages.Quote(leaf.Subject)}' (thumbprint {leaf.Thumbprint}) it issued.");
-            }
         }
         else if (chains.Count == 1)
         {
@@ -95,12 +113,21 @@ internal static class ServiceKeyReader
                 $"{source} field 'certificate' holds {chains.Count} unrelated certificates ({string.Join("; ", chains.Select(c => c.Leaf.SubjectDN.ToString()))}); a service key holds one client certificate with its chain.");
         }
 
-        var bundle = new CertificateBundle(chain.Certificates.Select(c => X509Conversion.ToX509(c, source)).ToList(), chain.Key)
+        List<X509Certificate2> list = chain.Certificates.Select(c => X509Conversion.ToX509(c, source)).ToList();
+        var bundle = new CertificateBundle(list, chain.Key)
         {
             ClientId = clientId,
             Url = url,
             TokenUrl = tokenUrl,
+            CertificateDetails = ReadCertificateDetails(root, creds),
+            KeyMismatch = mismatch,
         };
+        if (!chain.InInputOrder)
+        {
+            bundle.SourceOutOfOrder = true;
+            bundle.SourceOrder = chain.InputPositions.Select((p, i) => (p, i)).OrderBy(x => x.p).Select(x => CertificateNames.CommonName(list[x.i])).ToArray();
+        }
+
         // Only the two key types are taken as declared; other values of these fields (BTP's "credential-type": "x509")
         // describe something else, so the type is then told by the presence of the key.
         bundle.KeyType = declaredType?.Trim().ToLowerInvariant() is "certificate" or "certificate_external"
@@ -112,6 +139,109 @@ internal static class ServiceKeyReader
         }
 
         return bundle;
+    }
+
+    /// <summary>
+    /// The certificatedetails object beside the certificate (in the credentials, or one level up beside them), or
+    /// null when there is none. Values of other types than expected are read as text or left out, never fatal:
+    /// the details describe the certificate and are checked against it, they are not needed to use it.
+    /// </summary>
+    private static ServiceKeyCertificateDetails? ReadCertificateDetails(JObject root, JObject creds)
+    {
+        JObject? details = GetToken(creds, "certificatedetails") as JObject ?? FindDetails(root, 0);
+        if (details is null)
+        {
+            return null;
+        }
+
+        // A ConvertFrom-Json object may hold the date as a date already.
+        JToken? untilToken = GetToken(details, "validuntil") ?? GetToken(details, "valid_until") ?? GetToken(details, "notafter");
+        DateTime? typedUntil = untilToken is JValue { Type: JTokenType.Date, Value: DateTime dt } ? dt.ToUniversalTime()
+            : untilToken is JValue { Type: JTokenType.Date, Value: DateTimeOffset dto } ? dto.UtcDateTime : null;
+        string? validUntil = typedUntil is { } t ? t.ToString("o", System.Globalization.CultureInfo.InvariantCulture) : GetString(details, "validuntil", "valid_until", "notafter");
+        int? validity = GetToken(details, "validity") is { } v && (v.Type == JTokenType.Integer || (v.Type == JTokenType.String && int.TryParse((string?)v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out _)))
+            ? int.Parse(v.ToString(), System.Globalization.CultureInfo.InvariantCulture)
+            : null;
+        return new ServiceKeyCertificateDetails
+        {
+            IssuerDN = GetString(details, "issuerdn", "issuer_dn", "issuer"),
+            SubjectDN = GetString(details, "subjectdn", "subject_dn", "subject"),
+            SerialNumber = GetString(details, "serialnumber", "serial_number", "serial"),
+            ValidUntil = typedUntil ?? (validUntil is null ? null : ParseDate(validUntil)),
+            ValidUntilText = validUntil,
+            Validity = validity,
+            ValidityType = GetString(details, "validitytype", "validity_type"),
+        };
+    }
+
+    private static JObject? FindDetails(JObject obj, int depth)
+    {
+        if (GetToken(obj, "certificatedetails") is JObject found)
+        {
+            return found;
+        }
+
+        if (depth >= 3)
+        {
+            return null;
+        }
+
+        foreach (string wrapper in new[] { "oauth", "credentials" })
+        {
+            if (GetToken(obj, wrapper) is JObject inner && FindDetails(inner, depth + 1) is { } d)
+            {
+                return d;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// A date as service keys and their tools write it: ISO 8601 (with or without zone; without one it is UTC), ASN.1
+    /// UTCTime/GeneralizedTime digits, Java's Date text ("Sat Jun 01 12:00:00 UTC 2025"), or seconds or milliseconds
+    /// since 1970. Null when it is none of them.
+    /// </summary>
+    internal static DateTime? ParseDate(string text)
+    {
+        string s = text.Trim();
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var utc = System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal;
+        if (s.Length > 0 && s.All(char.IsDigit))
+        {
+            if (s.Length is 12 or 14 && DateTime.TryParseExact(s, s.Length == 12 ? "yyMMddHHmmss" : "yyyyMMddHHmmss", inv, utc, out DateTime asn))
+            {
+                return DateTime.SpecifyKind(asn, DateTimeKind.Utc);
+            }
+
+            if (long.TryParse(s, System.Globalization.NumberStyles.None, inv, out long n) && s.Length <= 13)
+            {
+                var epoch = new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+                return s.Length > 11 ? epoch.AddMilliseconds(n) : epoch.AddSeconds(n);
+            }
+
+            return null;
+        }
+
+        if (s.EndsWith("Z", StringComparison.OrdinalIgnoreCase) && s.Length is 13 or 15 && s.Take(s.Length - 1).All(char.IsDigit))
+        {
+            return ParseDate(s.Substring(0, s.Length - 1));
+        }
+
+        // Java's Date.toString(): "EEE MMM dd HH:mm:ss zzz yyyy", the zone UTC or GMT.
+        string[] parts = s.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 6 && parts[4] is "UTC" or "GMT"
+            && DateTime.TryParseExact($"{parts[1]} {parts[2]} {parts[3]} {parts[5]}", "MMM d HH:mm:ss yyyy", inv, utc, out DateTime java))
+        {
+            return DateTime.SpecifyKind(java, DateTimeKind.Utc);
+        }
+
+        if (DateTime.TryParse(s, inv, utc, out DateTime parsed))
+        {
+            return DateTime.SpecifyKind(parsed, DateTimeKind.Utc);
+        }
+
+        return null;
     }
 
     private static JObject FindCredentials(JObject root)

@@ -45,6 +45,17 @@ internal static class CertificateInput
         return list;
     }
 
+    /// <summary>
+    /// The bundles one input stands for: a bundle as it is, an X509Certificate2 as a bundle of one, or the bundles of
+    /// the files a path (wildcards), FileInfo, Resolve-Path result or PSPath names. Problems as in <see cref="TrustedRoots"/>.
+    /// </summary>
+    public static List<CertificateBundle> Bundles(CertIntegrationCmdlet cmdlet, PSObject item, string parameter) => item.BaseObject switch
+    {
+        CertificateBundle b => new List<CertificateBundle> { b },
+        X509Certificate2 c => new List<CertificateBundle> { new(c) },
+        _ => ReadFiles(cmdlet, item, parameter),
+    };
+
     private static IEnumerable<X509Certificate2> CaCertificates(CertificateBundle b) => b.Chain.Skip(b.ChainLength > 1 ? 1 : 0);
 
     /// <summary>The bundles of the files an input names: a path (wildcards), a FileInfo, a Resolve-Path result or a PSPath.</summary>
