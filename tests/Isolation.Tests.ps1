@@ -11,7 +11,7 @@
 
     Fixtures are made at run time, into a temporary folder: BouncyCastle.Cryptography 2.4.0 by restoring
     tests/fixtures/OtherBouncyCastle, the impostor by building tests/fixtures/BouncyCastleImpostor (dotnet), the
-    certificates and the service key with openssl.
+    certificates and the service key with openssl (tests/common.ps1's Get-TestPki and New-TestServiceKey).
     Build first (./build/build.sh), then: Invoke-Pester ./tests/Isolation.Tests.ps1
     Windows PowerShell has no load contexts: there the tests are skipped; so they are without openssl on PATH.
 #>
@@ -25,6 +25,14 @@ BeforeDiscovery {
     elseif (-not $script:haveOpenSsl) {
         Write-Warning 'openssl is not on PATH: the isolation tests are skipped (they make their test certificates with openssl).'
     }
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+}
+
+AfterAll {
+    Remove-TestFolder
 }
 
 Describe 'Dependency isolation (PowerShell 7)' -Skip:(-not ($isCore -and $haveOpenSsl)) {
@@ -87,48 +95,9 @@ Describe 'Dependency isolation (PowerShell 7)' -Skip:(-not ($isCore -and $haveOp
         $script:impostor = Join-Path $impostorOut 'BouncyCastle.Cryptography.dll'
         [System.Reflection.AssemblyName]::GetAssemblyName($script:impostor).Version | Should -Be ([version]'9.9.0.0')
 
-        # A small PKI like SAP's: root CA -> client certificate with the clientAuth EKU, the key as PKCS#1 PEM.
-        $cnf = Join-Path $script:work 'pki.cnf'
-        @'
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
-[v3_ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[v3_leaf]
-basicConstraints = CA:FALSE
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = clientAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-'@ | Set-Content -LiteralPath $cnf -Encoding Ascii
-        $rootKey = Join-Path $script:work 'root.key'
-        $rootCrt = Join-Path $script:work 'root.crt'
-        $leafPkcs8 = Join-Path $script:work 'client.pkcs8.key'
-        $leafKey = Join-Path $script:work 'client.key'
-        $leafCsr = Join-Path $script:work 'client.csr'
-        $leafCrt = Join-Path $script:work 'client.crt'
-        $null = Invoke-Tool openssl @('req', '-x509', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', $rootKey, '-out', $rootCrt, '-days', '30', '-config', $cnf, '-extensions', 'v3_ca', '-subj', '/CN=Isolation Root CA')
-        $null = Invoke-Tool openssl @('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', $leafPkcs8, '-out', $leafCsr, '-config', $cnf, '-subj', '/CN=Isolation Client')
-        $null = Invoke-Tool openssl @('x509', '-req', '-in', $leafCsr, '-CA', $rootCrt, '-CAkey', $rootKey, '-CAcreateserial', '-out', $leafCrt, '-days', '30', '-extfile', $cnf, '-extensions', 'v3_leaf')
-        $null = Invoke-Tool openssl @('pkey', '-in', $leafPkcs8, '-out', $leafKey, '-traditional')
-        $keyPem = Get-Content -LiteralPath $leafKey -Raw
-        $keyPem | Should -Match 'BEGIN RSA PRIVATE KEY'
-
-        $script:serviceKey = Join-Path $script:work 'cpi-cert-key.json'
-        @{
-            oauth = [ordered]@{
-                clientid    = 'sb-x!b1'
-                certificate = (Get-Content -LiteralPath $leafCrt -Raw) + (Get-Content -LiteralPath $rootCrt -Raw)
-                key         = $keyPem
-                url         = 'https://x.example'
-                tokenurl    = 'https://x.authentication.cert.example/oauth/token'
-            }
-        } | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath $script:serviceKey -Encoding UTF8
+        # The test PKI of tests/common.ps1 (root CA -> intermediate CA -> client with the clientAuth EKU) and its
+        # service key, the key as PKCS#1 PEM.
+        $script:serviceKey = New-TestServiceKey -Name 'cpi-cert-key.json' -Pki (Get-TestPki)
 
         # What every child session starts with: the context, a result to fill, and helpers that describe what is
         # loaded. The scenario's own lines follow inside the try; whatever fails is reported with the step it was in.
@@ -280,7 +249,7 @@ $result | ConvertTo-Json -Depth 6 | Set-Content -LiteralPath $ctx.ResultPath -En
             }
 
             $r.Error | Should -BeNullOrEmpty -Because "the child pwsh failed at step '$($r.Step)'"
-            Get-OpenSslPfxCertificateCount $r.Pfx | Should -Be 2
+            Get-OpenSslPfxCertificateCount $r.Pfx | Should -Be 3
             $r.CmdletContext | Should -Be 'CertIntegration'
             Assert-OwnBouncyCastle $r
             $other = @($r.Loaded | Where-Object { $_.Location -eq $otherBouncyCastle })
@@ -303,7 +272,7 @@ $result | ConvertTo-Json -Depth 6 | Set-Content -LiteralPath $ctx.ResultPath -En
             }
 
             $r.Error | Should -BeNullOrEmpty -Because "the child pwsh failed at step '$($r.Step)'"
-            Get-OpenSslPfxCertificateCount $r.Pfx | Should -Be 2
+            Get-OpenSslPfxCertificateCount $r.Pfx | Should -Be 3
             Assert-OwnBouncyCastle $r
             $impostors = @($r.Loaded | Where-Object { $_.Version -eq '9.9.0.0' })
             $impostors.Count | Should -Be 1
@@ -336,12 +305,12 @@ $result | ConvertTo-Json -Depth 6 | Set-Content -LiteralPath $ctx.ResultPath -En
             }
 
             $r.Error | Should -BeNullOrEmpty -Because "the child pwsh failed at step '$($r.Step)'"
-            Get-OpenSslPfxCertificateCount $r.PfxBefore | Should -Be 2
+            Get-OpenSslPfxCertificateCount $r.PfxBefore | Should -Be 3
             $r.DigestName | Should -Be 'SHA-256'
             $r.DigestHex | Should -Be 'BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD'
             $r.DigestAssembly.Location | Should -Be $otherBouncyCastle -Because 'the type name resolves to the 2.4.0 the session loaded'
             $r.DigestAssembly.IsDefault | Should -BeTrue
-            Get-OpenSslPfxCertificateCount $r.PfxAfter | Should -Be 2
+            Get-OpenSslPfxCertificateCount $r.PfxAfter | Should -Be 3
             Assert-OwnBouncyCastle $r
         }
     }
@@ -417,7 +386,7 @@ $result | ConvertTo-Json -Depth 6 | Set-Content -LiteralPath $ctx.ResultPath -En
             @($r.Exported | Sort-Object) | Should -Be $cmdlets -Because 'Import-Module -Force must leave the cmdlets of the manifest exported'
             $r.Contexts | Should -Be 1
             $r.Error | Should -BeNullOrEmpty -Because "the child pwsh failed at step '$($r.Step)'"
-            Get-OpenSslPfxCertificateCount $r.Pfx | Should -Be 2
+            Get-OpenSslPfxCertificateCount $r.Pfx | Should -Be 3
             Assert-OwnBouncyCastle $r
         }
 
@@ -435,7 +404,7 @@ $result | ConvertTo-Json -Depth 6 | Set-Content -LiteralPath $ctx.ResultPath -En
 
             @($r.Exported | Sort-Object) | Should -Be $cmdlets
             $r.Error | Should -BeNullOrEmpty -Because "the child pwsh failed at step '$($r.Step)'"
-            Get-OpenSslPfxCertificateCount $r.Pfx | Should -Be 2
+            Get-OpenSslPfxCertificateCount $r.Pfx | Should -Be 3
         }
     }
 }

@@ -33,6 +33,14 @@ BeforeDiscovery {
     }
 }
 
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+}
+
+AfterAll {
+    Remove-TestFolder
+}
+
 Describe 'The CertIntegration package' -Skip:(-not $havePSResourceGet) {
     BeforeAll {
         $script:onWindows = [System.IO.Path]::DirectorySeparatorChar -eq '\'
@@ -267,48 +275,9 @@ Describe 'The CertIntegration package' -Skip:(-not $havePSResourceGet) {
         }
 
         It 'turns a service key into a PFX that openssl reads, with the key and the whole chain' -Skip:(-not $haveOpenSsl) {
-            $pki = [System.IO.Path]::Combine($work, 'pki')
-            $null = New-Item -ItemType Directory -Path $pki
-            $cnf = [System.IO.Path]::Combine($pki, 'pki.cnf')
-            @'
-[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
-[v3_ca]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-[v3_leaf]
-basicConstraints = CA:FALSE
-keyUsage = critical,digitalSignature,keyEncipherment
-extendedKeyUsage = clientAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-'@ | Set-Content -LiteralPath $cnf -Encoding Ascii
-            $f = @{}
-            foreach ($n in 'root.key', 'root.crt', 'leaf.key', 'leaf.csr', 'leaf.crt', 'leaf-rsa.key', 'service-key.json', 'client.pfx') { $f[$n] = [System.IO.Path]::Combine($pki, $n) }
-            $ErrorActionPreference = 'Continue'
-            foreach ($arguments in @(
-                    @('req', '-x509', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', $f['root.key'], '-out', $f['root.crt'], '-days', '30', '-config', $cnf, '-extensions', 'v3_ca', '-subj', '/CN=Package Test Root CA'),
-                    @('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', $f['leaf.key'], '-out', $f['leaf.csr'], '-config', $cnf, '-subj', '/CN=Package Test Client'),
-                    @('x509', '-req', '-in', $f['leaf.csr'], '-CA', $f['root.crt'], '-CAkey', $f['root.key'], '-CAcreateserial', '-out', $f['leaf.crt'], '-days', '30', '-extfile', $cnf, '-extensions', 'v3_leaf'),
-                    @('pkey', '-in', $f['leaf.key'], '-traditional', '-out', $f['leaf-rsa.key']))) {
-                $output = & openssl @arguments 2>&1
-                if ($LASTEXITCODE -ne 0) { throw "openssl $($arguments -join ' ') failed ($LASTEXITCODE): $($output -join "`n")" }
-            }
-            $keyPem = Get-Content -LiteralPath $f['leaf-rsa.key'] -Raw
-            $keyPem | Should -Match '-----BEGIN RSA PRIVATE KEY-----'
-            @{
-                oauth = @{
-                    clientid    = 'sb-x!b1'
-                    certificate = (Get-Content -LiteralPath $f['leaf.crt'] -Raw) + (Get-Content -LiteralPath $f['root.crt'] -Raw)
-                    key         = $keyPem
-                    url         = 'https://x.example'
-                    tokenurl    = 'https://x.authentication.cert.example/oauth/token'
-                }
-            } | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath $f['service-key.json'] -Encoding UTF8
+            # The test PKI and service key of tests/common.ps1 (root CA -> intermediate CA -> client, PKCS#1 key).
+            $serviceKey = New-TestServiceKey -Name 'package-key.json' -Pki (Get-TestPki)
+            $pfx = [System.IO.Path]::Combine($work, 'client.pfx')
             $password = 'Pkg-test-pfx-pw!'
 
             $result = Invoke-Child -Exe $hostExe -Environment $session -ScriptBlock {
@@ -327,19 +296,19 @@ authorityKeyIdentifier = keyid
                     ClientId      = $bundle.ClientId
                     File          = $file.FullName
                 }
-            } -ArgumentList $f['service-key.json'], $f['client.pfx'], $password, $marker
+            } -ArgumentList $serviceKey, $pfx, $password, $marker
 
             $result.InTemp | Should -BeTrue -Because "the module was imported from $($result.ModuleBase)"
             $result.Bundles | Should -Be 1
             $result.HasPrivateKey | Should -BeTrue
-            $result.ClientId | Should -Be 'sb-x!b1'
-            $result.File | Should -Be $f['client.pfx']
+            $result.ClientId | Should -Be 'sb-pester-client!b1|it-rt-pester!b2'
+            $result.File | Should -Be $pfx
 
-            $pem = & openssl pkcs12 -in $f['client.pfx'] -nokeys -passin "pass:$password" 2>$null
+            $pem = & openssl pkcs12 -in $pfx -nokeys -passin "pass:$password" 2>$null
             $LASTEXITCODE | Should -Be 0
-            @($pem | Where-Object { $_ -eq '-----BEGIN CERTIFICATE-----' }).Count | Should -Be 2
-            ($pem -join "`n") | Should -Match 'CN\s*=\s*Package Test Client'
-            $keys = & openssl pkcs12 -in $f['client.pfx'] -nocerts -nodes -passin "pass:$password" 2>$null
+            @($pem | Where-Object { $_ -eq '-----BEGIN CERTIFICATE-----' }).Count | Should -Be 3
+            ($pem -join "`n") | Should -Match 'CN\s*=\s*Pester Client'
+            $keys = & openssl pkcs12 -in $pfx -nocerts -nodes -passin "pass:$password" 2>$null
             $LASTEXITCODE | Should -Be 0
             ($keys -join "`n") | Should -Match '-----BEGIN (RSA )?PRIVATE KEY-----'
         }

@@ -14,11 +14,6 @@ BeforeAll {
     if (-not ('CertIntegrationTests.ConnectProxy' -as [type])) {
         Add-Type -Path (Join-Path $PSScriptRoot 'support/ConnectProxy.cs') -WarningAction SilentlyContinue
     }
-
-    function Get-FreePort {
-        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $l.Start(); $p = $l.LocalEndpoint.Port; $l.Stop(); $p
-    }
 }
 
 AfterAll {
@@ -31,27 +26,14 @@ Describe 'Through an HTTP proxy' -Skip:(-not $haveOpenSsl) {
         $bundle = ConvertFrom-ServiceKey -LiteralPath (New-TestServiceKey -Name 'proxy-key.json' -Pki $pki)
         $root = Import-CertificateBundle -LiteralPath $pki.RootCert
 
-        # A server certificate for 127.0.0.1, issued by the test root.
-        $srvKey = Join-Path $TestFolder 'server.key'; $srvCsr = Join-Path $TestFolder 'server.csr'; $srvCrt = Join-Path $TestFolder 'server.crt'
-        $ext = Join-Path $TestFolder 'server.ext'
-        Set-Content -LiteralPath $ext -Value "subjectAltName=IP:127.0.0.1`nextendedKeyUsage=serverAuth"
-        Invoke-OpenSsl -Arguments @('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', $srvKey, '-subj', '/CN=127.0.0.1', '-out', $srvCsr) | Out-Null
-        Invoke-OpenSsl -Arguments @('x509', '-req', '-in', $srvCsr, '-CA', $pki.RootCert, '-CAkey', $pki.RootKey, '-CAcreateserial', '-days', '2', '-extfile', $ext, '-out', $srvCrt) | Out-Null
-
-        $port = Get-FreePort
-        $server = Start-Process -FilePath (Get-Command openssl -CommandType Application | Select-Object -First 1).Source -PassThru -NoNewWindow `
-            -RedirectStandardOutput (Join-Path $TestFolder 's_server.out') -RedirectStandardError (Join-Path $TestFolder 's_server.err') `
-            -ArgumentList @('s_server', '-quiet', '-accept', "$port", '-cert', $srvCrt, '-key', $srvKey, '-CAfile', $pki.RootCert, '-Verify', '2', '-www')
-        $deadline = [DateTime]::UtcNow.AddSeconds(15)
-        while ($true) {
-            try { $c = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $port); $c.Dispose(); break }
-            catch { if ([DateTime]::UtcNow -gt $deadline) { throw "openssl s_server did not listen on $port" }; Start-Sleep -Milliseconds 100 }
-        }
-        $target = "https://127.0.0.1:$port/"
+        # openssl s_server on 127.0.0.1 with a server certificate of the test PKI, asking for and verifying a client certificate.
+        $server = Start-TestTlsServer -ServerCertificate (New-TestServerCertificate -Pki $pki) -ArgumentList @('-quiet', '-CAfile', $pki.RootCert, '-Verify', '2')
+        $port = $server.Port
+        $target = $server.Url
     }
 
     AfterAll {
-        if ($server -and -not $server.HasExited) { $server.Kill() }
+        Stop-TestTlsServer $server
     }
 
     It 'tests the endpoint through the tunnel, end to end' {
@@ -119,7 +101,7 @@ Describe 'Through an HTTP proxy' -Skip:(-not $haveOpenSsl) {
             $chain = Get-ServerCertificateChain -Uri $target -TrustedCertificate $root -Proxy $proxy.Url
             $chain.IsTrusted | Should -BeTrue
             $chain.ClientCertificateRequested | Should -BeTrue
-            $chain.CommonName | Should -Be '127.0.0.1'
+            $chain.CommonName | Should -Be 'localhost'
             $proxy.RequestList().Count | Should -BeGreaterOrEqual 1
         }
         finally { $proxy.Dispose() }

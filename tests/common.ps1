@@ -210,14 +210,8 @@ subjectAltName = DNS:localhost,IP:127.0.0.1
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 '@ | Set-Content -LiteralPath $cnf -Encoding Ascii
-    $key = Join-Path $Folder "$Name.key"
-    $csr = Join-Path $Folder "$Name.csr"
-    $cert = Join-Path $Folder "$Name.crt"
-    $serial = '0x' + [guid]::NewGuid().ToString('N').Substring(0, 16)
-    $null = Invoke-OpenSsl @('req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', $key, '-out', $csr, '-subj', '/CN=localhost')
-    $null = Invoke-OpenSsl @('x509', '-req', '-in', $csr, '-CA', $Pki.IntermediateCert, '-CAkey', $Pki.IntermediateKey, '-set_serial', $serial,
-        '-out', $cert, '-days', '30', '-extfile', $cnf, '-extensions', 'v3_server')
-    [pscustomobject]@{ Cert = $cert; Key = $key; Chain = $Pki.IntermediateCert }
+    $issued = New-TestIssuedCertificate -Pki $Pki -Folder $Folder -Name $Name -CommonName 'localhost' -ExtFile $cnf -Section 'v3_server'
+    [pscustomobject]@{ Cert = $issued.Cert; Key = $issued.Key; Chain = $Pki.IntermediateCert }
 }
 
 # A TCP port on 127.0.0.1 that nothing listens on right now.
@@ -334,4 +328,37 @@ function Format-FuzzFailure {
         $lines -join "`n"
     }
     "$($failing.Count) failing input(s):`n" + ($text -join "`n")
+}
+
+<#
+    Another client certificate 'CN=<CommonName>' (clientAuth, the extensions of the PKI's own client), issued by the
+    intermediate of Get-TestPki, with an RSA 2048 or EC P-256 key, made with openssl into $Folder (default
+    $TestFolder; the shared PKI folder is never written). Returns the file paths Cert and Key (PKCS#8).
+#>
+function New-TestClientCertificate {
+    param(
+        [Parameter(Mandatory)] $Pki, [string] $Folder = $TestFolder, [string] $Name = 'client2', [string] $CommonName = 'Pester Client 2',
+        [ValidateSet('Rsa', 'Ec')] [string] $KeyType = 'Rsa'
+    )
+    New-TestIssuedCertificate -Pki $Pki -Folder $Folder -Name $Name -CommonName $CommonName -KeyType $KeyType `
+        -ExtFile (Join-Path (Split-Path -Parent $Pki.LeafCert) 'pki.cnf') -Section 'v3_leaf'
+}
+
+# 'CN=<CommonName>' with a new key, issued by the intermediate of Get-TestPki with the extensions of section $Section
+# of $ExtFile, as $Folder/<Name>.crt and .key. Returns the file paths Cert and Key.
+function New-TestIssuedCertificate {
+    param(
+        [Parameter(Mandatory)] $Pki, [Parameter(Mandatory)] [string] $Folder, [Parameter(Mandatory)] [string] $Name,
+        [Parameter(Mandatory)] [string] $CommonName, [Parameter(Mandatory)] [string] $ExtFile, [Parameter(Mandatory)] [string] $Section,
+        [ValidateSet('Rsa', 'Ec')] [string] $KeyType = 'Rsa'
+    )
+    $key = Join-Path $Folder "$Name.key"
+    $csr = Join-Path $Folder "$Name.csr"
+    $cert = Join-Path $Folder "$Name.crt"
+    $newKey = if ($KeyType -eq 'Ec') { @('-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256') } else { @('-newkey', 'rsa:2048') }
+    $serial = '0x' + [guid]::NewGuid().ToString('N').Substring(0, 16)
+    $null = Invoke-OpenSsl (@('req', '-new') + $newKey + @('-nodes', '-keyout', $key, '-out', $csr, '-subj', "/CN=$CommonName"))
+    $null = Invoke-OpenSsl @('x509', '-req', '-in', $csr, '-CA', $Pki.IntermediateCert, '-CAkey', $Pki.IntermediateKey, '-set_serial', $serial,
+        '-out', $cert, '-days', '30', '-extfile', $ExtFile, '-extensions', $Section)
+    [pscustomobject]@{ Cert = $cert; Key = $key }
 }

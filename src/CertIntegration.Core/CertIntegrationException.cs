@@ -26,12 +26,13 @@ internal enum FailureKind
 
 /// <summary>
 /// A failure with a stable PascalCase error ID (<see cref="ErrorIds"/>) and a <see cref="FailureKind"/>. The message
-/// never contains secret material.
+/// never contains secret material, and is at most <see cref="Messages.MaxMessage"/> characters long, however much of
+/// the input (a 500-deep name, a 2,000-arc OID) it quotes.
 /// </summary>
 internal sealed class CertIntegrationException : Exception
 {
     public CertIntegrationException(string errorId, FailureKind kind, string message, Exception? inner = null)
-        : base(message, inner)
+        : base(Messages.Bound(message), inner)
     {
         ErrorId = errorId;
         Kind = kind;

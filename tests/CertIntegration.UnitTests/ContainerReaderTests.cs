@@ -81,6 +81,34 @@ public class ContainerReaderTests
         Assert.Equal(ErrorIds.UnsupportedAlgorithm, Fails(new byte[] { 0xCE, 0xCE, 0xCE, 0xCE, 0, 0, 0, 2, 0, 0, 0, 0 }).ErrorId);
     }
 
+    [Theory]
+    [InlineData(0x7FFFFFFFFFFFFFFF)]
+    [InlineData(-0x7FFFFFFFFFFFFFFF)]
+    [InlineData(253_402_300_800_000)] // 10000-01-01
+    public void AJavaKeystoreEntryDatedOutsideTheYears1To9999IsCorruptWithNoCrashInside(long ms)
+    {
+        // Found by the mutation fuzzer (seed 1, input 1775): BouncyCastle's JksStore failed with an
+        // ArgumentOutOfRangeException for the date, which ContainerCorrupt then carried inside.
+        var store = new Org.BouncyCastle.Security.JksStore();
+        store.SetCertificateEntry("ca", TestSupport.TestPki.Default.Root.Certificate);
+        var saved = new MemoryStream();
+        store.Save(saved, "changeit".ToCharArray());
+        byte[] bytes = saved.ToArray();
+        int date = 4 + 4 + 4 + 4 + 2 + 2; // magic, version, count, tag, alias length, "ca"
+        for (int i = 0; i < 8; i++)
+        {
+            bytes[date + i] = (byte)(ms >> (56 - (8 * i)));
+        }
+
+        CertIntegrationException ex = Fails(bytes);
+        Assert.Equal(ErrorIds.ContainerCorrupt, ex.ErrorId);
+        Assert.Contains("creation date", ex.Message, StringComparison.Ordinal);
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            Assert.False(ContainerCorpusTests.IsCrash(e), e.ToString());
+        }
+    }
+
     [Fact]
     public void EmptyJavaKeystoreWithRightDigestHoldsNoCertificate()
     {

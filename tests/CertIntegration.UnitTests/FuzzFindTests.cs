@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CertIntegration.TestSupport;
 using Xunit;
 
@@ -8,6 +7,7 @@ namespace CertIntegration.UnitTests;
 /// The inputs mutation fuzzing found (../shared/fuzz-finds, password fuzzpw1) and two corpus decisions, through
 /// <see cref="ContainerReader"/>: each gives its categorised error within milliseconds, with a short message, or is read.
 /// </summary>
+[Collection(Timing.Collection)]
 public class FuzzFindTests
 {
     public static TheoryData<string, string> Expected => new()
@@ -31,9 +31,8 @@ public class FuzzFindTests
     public void FuzzFindFailsFastWithItsIdOrIsRead(string file, string expected)
     {
         Skip.If(Repo.FuzzFinds is null, "../shared/fuzz-finds is absent");
-        var sw = Stopwatch.StartNew();
-        ContainerCorpusTests.Outcome o = ContainerCorpusTests.Read(Repo.FuzzFinds!, file, Repo.FuzzPassword);
-        sw.Stop();
+        ContainerCorpusTests.Outcome o = default!;
+        TimeSpan elapsed = Timing.Fastest(TimeSpan.FromSeconds(2), () => o = ContainerCorpusTests.Read(Repo.FuzzFinds!, file, Repo.FuzzPassword));
         if (expected == "OK")
         {
             Assert.True(o.Bundles is not null, o.ToString());
@@ -45,7 +44,7 @@ public class FuzzFindTests
             Assert.True(o.Error!.Message.Length < 300, $"{o.Error.Message.Length} characters: {o.Error.Message[..Math.Min(300, o.Error.Message.Length)]}");
         }
 
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"{file} took {sw.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.True(elapsed < TimeSpan.FromSeconds(2), $"{file} took {elapsed.TotalMilliseconds:F0} ms of CPU time at best of three runs");
     }
 
     [SkippableFact]

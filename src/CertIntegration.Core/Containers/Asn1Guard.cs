@@ -159,7 +159,7 @@ internal static class Asn1Guard
     }
 
     public static CertIntegrationException Corrupt(string source, string what, System.Exception? inner = null) =>
-        new(ErrorIds.ContainerCorrupt, FailureKind.InvalidData, $"{source} is damaged: {Messages.Clause(what)}.", inner);
+        new(ErrorIds.ContainerCorrupt, FailureKind.InvalidData, $"{source} is damaged: {Messages.Clause(what, clip: false)}.", inner);
 
     private readonly struct Frame
     {

@@ -63,11 +63,11 @@ internal static class ContainerReader
         catch (Org.BouncyCastle.Security.SecurityUtilityException ex)
         {
             throw new CertIntegrationException(ErrorIds.UnsupportedAlgorithm, FailureKind.NotImplemented,
-                $"{label} uses an algorithm that is not supported ({ex.Message}).", ex);
+                $"{label} uses an algorithm that is not supported ({Messages.Clause(ex.Message)}).", ex);
         }
         catch (Exception ex) when (Pkcs12Reader.IsFormatError(ex) || ex is CryptographicException or EndOfStreamException or Org.BouncyCastle.Crypto.CryptoException)
         {
-            throw Asn1Guard.Corrupt(label, $"it could not be read ({ex.GetType().Name}: {ex.Message})", ex);
+            throw Asn1Guard.Corrupt(label, $"it could not be read ({ex.GetType().Name}: {Messages.Clause(ex.Message)})", ex);
         }
     }
 
@@ -179,7 +179,7 @@ internal static class ContainerReader
                 return ToBundles(new ContainerContents("PKCS#7", ReadPkcs7(obj, label), new List<PrivateKeyMaterial>()), source, label, verbose);
             }
 
-            throw NotAContainer(label, $"it is a CMS/PKCS#7 structure of type {oid.Id}, not signed data with certificates");
+            throw NotAContainer(label, $"it is a CMS/PKCS#7 structure of type {Messages.Quote(oid.Id)}, not signed data with certificates");
         }
 
         if (seq.Count == 3 && seq[0] is Asn1Sequence && seq[1] is Asn1Sequence && seq[2] is DerBitString)
@@ -228,7 +228,7 @@ internal static class ContainerReader
             if (!ci.ContentType.Equals(PkcsObjectIdentifiers.SignedData))
             {
                 throw new CertIntegrationException(ErrorIds.ContainerHasNoCertificate, FailureKind.InvalidData,
-                    $"{label} is PKCS#7 of type {ci.ContentType.Id}{(ci.ContentType.Equals(PkcsObjectIdentifiers.EnvelopedData) ? " (an encrypted message)" : string.Empty)}, not signed data with certificates.");
+                    $"{label} is PKCS#7 of type {Messages.Quote(ci.ContentType.Id)}{(ci.ContentType.Equals(PkcsObjectIdentifiers.EnvelopedData) ? " (an encrypted message)" : string.Empty)}, not signed data with certificates.");
             }
 
             if (ci.Content is null)
@@ -240,7 +240,7 @@ internal static class ContainerReader
         }
         catch (Exception ex) when (Pkcs12Reader.IsFormatError(ex))
         {
-            throw Asn1Guard.Corrupt(label, $"the PKCS#7 structure is invalid ({ex.Message})", ex);
+            throw Asn1Guard.Corrupt(label, $"the PKCS#7 structure is invalid ({Messages.Clause(ex.Message)})", ex);
         }
 
         if (set is null)
@@ -265,7 +265,7 @@ internal static class ContainerReader
                 catch (Exception ex) when (Pkcs12Reader.IsFormatError(ex))
                 {
                     throw new CertIntegrationException(ErrorIds.CertificateMalformed, FailureKind.InvalidData,
-                        $"{label}: a certificate in the PKCS#7 structure is not a valid X.509 certificate ({ex.Message}).", ex);
+                        $"{label}: a certificate in the PKCS#7 structure is not a valid X.509 certificate ({Messages.Clause(ex.Message)}).", ex);
                 }
             }
         }
@@ -333,7 +333,7 @@ internal static class ContainerReader
             }
             catch (Exception ex) when (ex is IOException or FormatException or ArgumentException)
             {
-                throw new CertIntegrationException(ErrorIds.PemMalformed, FailureKind.InvalidData, $"Malformed PEM in {label}: {ex.Message}.", ex);
+                throw new CertIntegrationException(ErrorIds.PemMalformed, FailureKind.InvalidData, $"Malformed PEM in {label}: {Messages.Clause(ex.Message)}.", ex);
             }
 
             if (o is null)

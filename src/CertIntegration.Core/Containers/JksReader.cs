@@ -41,7 +41,7 @@ internal static class JksReader
         }
         catch (Exception ex) when (Pkcs12Reader.IsFormatError(ex))
         {
-            throw Asn1Guard.Corrupt(source, $"the Java keystore is invalid ({ex.Message})", ex);
+            throw Asn1Guard.Corrupt(source, $"the Java keystore is invalid ({Messages.Clause(ex.Message)})", ex);
         }
 
         if (password is null)
@@ -81,12 +81,12 @@ internal static class JksReader
                 catch (IOException ex) when (ex.Message.IndexOf("unknown", StringComparison.OrdinalIgnoreCase) >= 0)
                 {
                     throw new CertIntegrationException(ErrorIds.UnsupportedAlgorithm, FailureKind.NotImplemented,
-                        $"{source}: the private key with alias '{alias}' uses a key protection algorithm other than the JKS one ({ex.Message}).", ex);
+                        $"{source}: the private key with alias '{alias}' uses a key protection algorithm other than the JKS one ({Messages.Clause(ex.Message)}).", ex);
                 }
                 catch (Exception ex) when (ex is SecurityUtilityException)
                 {
                     throw new CertIntegrationException(ErrorIds.UnsupportedAlgorithm, FailureKind.NotImplemented,
-                        $"{source}: the private key with alias '{alias}' uses an unsupported algorithm ({ex.Message}).", ex);
+                        $"{source}: the private key with alias '{alias}' uses an unsupported algorithm ({Messages.Clause(ex.Message)}).", ex);
                 }
                 catch (Exception ex) when (Pkcs12Reader.IsFormatError(ex))
                 {
@@ -147,7 +147,7 @@ internal static class JksReader
         {
             uint tag = U32(b, ref pos, source);
             Skip(b, ref pos, U16(b, ref pos, source), source); // alias
-            Skip(b, ref pos, 8, source); // date
+            Date(b, ref pos, source);
             if (tag == 1)
             {
                 Skip(b, ref pos, U32(b, ref pos, source), source); // protected key
@@ -194,6 +194,23 @@ internal static class JksReader
             Asn1Guard.Check(b, start, start + (int)len, source);
         }
     }
+
+    /// <summary>
+    /// An entry's creation date, milliseconds since 1970 as a signed 64-bit number: BouncyCastle turns it into a
+    /// DateTime and fails with an ArgumentOutOfRangeException outside the years 0001 to 9999.
+    /// </summary>
+    private static void Date(byte[] b, ref int pos, string source)
+    {
+        long ms = ((long)U32(b, ref pos, source) << 32) | U32(b, ref pos, source);
+        if (ms < MinDateMs || ms > MaxDateMs)
+        {
+            throw Asn1Guard.Corrupt(source, $"a Java keystore entry's creation date ({ms} ms since 1970) is outside the years 0001 to 9999");
+        }
+    }
+
+    private const long MinDateMs = -62_135_596_800_000; // 0001-01-01
+
+    private const long MaxDateMs = 253_402_300_799_999; // 9999-12-31 23:59:59.999
 
     private static void Skip(byte[] b, ref int pos, uint n, string source)
     {

@@ -38,7 +38,7 @@ internal static class PemFilePair
         if (ChainBuilder.FirstIssuedBy(chains, chain.Leaf) is { } issued)
         {
             throw new CertIntegrationException(ErrorIds.KeyCertificateMismatch, FailureKind.InvalidData,
-                $"The private key in '{keyFile}' belongs to the CA certificate '{chain.Leaf.SubjectDN}', not to '{issued.SubjectDN}' that it issued in '{certFile}'. Pair the certificate with the key that was created with it.");
+                $"The private key in '{keyFile}' belongs to the CA certificate '{Messages.Quote(chain.Leaf.SubjectDN.ToString())}', not to '{Messages.Quote(issued.SubjectDN.ToString())}' that it issued in '{certFile}'. Pair the certificate with the key that was created with it.");
         }
 
         return new CertificateBundle(chain.Certificates.Select(X509Conversion.ToX509).ToList(), chain.Key) { Source = certFile };

@@ -9,6 +9,7 @@ using Org.BouncyCastle.Asn1.Pkcs;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.OpenSsl;
+using Org.BouncyCastle.Pkcs;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.X509;
 using BcPemObject = Org.BouncyCastle.Utilities.IO.Pem.PemObject;
@@ -254,7 +255,7 @@ internal static class PemText
         }
         catch (Exception ex) when (ex is IOException or FormatException or ArgumentException)
         {
-            throw Malformed(source, lineNo, $"the block '{label}' is not valid Base64 ({ex.Message})");
+            throw Malformed(source, lineNo, $"the block '{label}' is not valid Base64 ({Messages.Clause(ex.Message)})");
         }
 
         if (pem is null)
@@ -303,7 +304,7 @@ internal static class PemText
         catch (Exception ex) when (ex is not CertIntegrationException)
         {
             throw new CertIntegrationException(ErrorIds.CertificateMalformed, FailureKind.InvalidData,
-                $"{Where(source, lineNo)}: the '{label}' block is not a valid X.509 certificate ({UnreadableTime(ex) ?? $"{ex.GetType().Name}: {ex.Message}"}).", ex);
+                $"{Where(source, lineNo)}: the '{label}' block is not a valid X.509 certificate ({UnreadableTime(ex) ?? $"{ex.GetType().Name}: {Messages.Clause(ex.Message)}"}).", ex);
         }
     }
 
@@ -346,13 +347,13 @@ internal static class PemText
                 var epki = EncryptedPrivateKeyInfo.GetInstance(Asn1Object.FromByteArray(pem.Content));
                 KdfGuard.Check(epki.EncryptionAlgorithm, source);
                 using PasswordChars pw = password?.Invoke() ?? throw PasswordRequired(source, label);
-                AsymmetricKeyParameter key;
+                PrivateKeyInfo info;
                 char[] schemePassword = PbePassword.For(epki.EncryptionAlgorithm.Algorithm, pw.Chars);
                 try
                 {
-                    key = ScryptPbes2.Uses(epki.EncryptionAlgorithm)
-                        ? PrivateKeyFactory.CreateKey(DecryptScrypt(epki, pw.Chars, source, label))
-                        : PrivateKeyFactory.DecryptKey(schemePassword, epki);
+                    info = ScryptPbes2.Uses(epki.EncryptionAlgorithm)
+                        ? DecryptScrypt(epki, pw.Chars, source, label)
+                        : PrivateKeyInfoFactory.CreatePrivateKeyInfo(schemePassword, epki);
                 }
                 catch (Exception ex) when (ex is InvalidCipherTextException or IOException or ArgumentException or InvalidCastException or InvalidOperationException)
                 {
@@ -363,7 +364,8 @@ internal static class PemText
                     PbePassword.Release(schemePassword, pw.Chars);
                 }
 
-                return new PrivateKeyMaterial(key);
+                // It decrypted to a PrivateKeyInfo, so the password was right: what is wrong now is the key itself.
+                return PrivateKeyShape.FromPkcs8(info, Subject(source, lineNo, label));
             }
 
             if (legacyEncrypted)
@@ -380,7 +382,7 @@ internal static class PemText
                     if (ex.Message.IndexOf("unknown", StringComparison.OrdinalIgnoreCase) >= 0 || ex.Message.IndexOf("not supported", StringComparison.OrdinalIgnoreCase) >= 0)
                     {
                         throw new CertIntegrationException(ErrorIds.UnsupportedAlgorithm, FailureKind.NotImplemented,
-                            $"{Where(source, lineNo)}: the '{label}' block uses an encryption this module does not read ({ex.Message}).", ex);
+                            $"{Where(source, lineNo)}: the '{label}' block uses an encryption this module does not read ({Messages.Clause(ex.Message)}).", ex);
                     }
 
                     throw PasswordIncorrect(source, label, ex);
@@ -392,10 +394,7 @@ internal static class PemText
                 }
             }
 
-            using (var reader = new PemReader(new StringReader(blockText)))
-            {
-                return FromPemObject(reader.ReadObject(), label, source, lineNo);
-            }
+            return PrivateKeyShape.FromPemBlock(label, pem.Content, Subject(source, lineNo, label));
         }
         catch (CertIntegrationException)
         {
@@ -443,6 +442,8 @@ internal static class PemText
             $"{source}: the password for the encrypted '{label}' is wrong (or the key is damaged).", ex);
 
     private static string Where(string source, int lineNo) => $"{source}, line {lineNo}";
+
+    private static string Subject(string source, int lineNo, string label) => $"{Where(source, lineNo)}: the '{label}' block";
 
     private static CertIntegrationException Malformed(string source, int lineNo, string what) =>
         new(ErrorIds.PemMalformed, FailureKind.InvalidData, $"Malformed PEM in {Where(source, lineNo)}: {what}.");

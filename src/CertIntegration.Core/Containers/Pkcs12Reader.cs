@@ -78,7 +78,7 @@ internal sealed class Pkcs12Reader
             if (!authSafe.ContentType.Equals(PkcsObjectIdentifiers.Data))
             {
                 throw new CertIntegrationException(ErrorIds.UnsupportedAlgorithm, FailureKind.NotImplemented,
-                    $"{_source}: the PKCS#12 file uses public-key integrity mode (content type {authSafe.ContentType.Id}); only password integrity is supported.");
+                    $"{_source}: the PKCS#12 file uses public-key integrity mode (content type {Messages.Quote(authSafe.ContentType.Id)}); only password integrity is supported.");
             }
 
             if (authSafe.Content is null)
@@ -90,7 +90,7 @@ internal sealed class Pkcs12Reader
         }
         catch (Exception ex) when (IsFormatError(ex))
         {
-            throw Asn1Guard.Corrupt(_source, $"the PKCS#12 structure is invalid ({ex.Message})", ex);
+            throw Asn1Guard.Corrupt(_source, $"the PKCS#12 structure is invalid ({Messages.Clause(ex.Message)})", ex);
         }
 
         // First pass, before any key derivation: the MAC's iteration count, and every PBE algorithm visible without decrypting.
@@ -108,7 +108,7 @@ internal sealed class Pkcs12Reader
         }
         catch (Exception ex) when (IsFormatError(ex))
         {
-            throw Asn1Guard.Corrupt(_source, $"the PKCS#12 authenticated safe is invalid ({ex.Message})", ex);
+            throw Asn1Guard.Corrupt(_source, $"the PKCS#12 authenticated safe is invalid ({Messages.Clause(ex.Message)})", ex);
         }
 
         if (infos.Length > MaxBags)
@@ -195,7 +195,7 @@ internal sealed class Pkcs12Reader
         }
         catch (Exception ex) when (IsFormatError(ex))
         {
-            throw Asn1Guard.Corrupt(_source, $"a PKCS#12 safe is invalid ({ex.Message})", ex);
+            throw Asn1Guard.Corrupt(_source, $"a PKCS#12 safe is invalid ({Messages.Clause(ex.Message)})", ex);
         }
     }
 
@@ -236,12 +236,12 @@ internal sealed class Pkcs12Reader
             else
             {
                 throw new CertIntegrationException(ErrorIds.UnsupportedAlgorithm, FailureKind.NotImplemented,
-                    $"{_source}: a PKCS#12 safe has content type {ci.ContentType.Id} ({(ci.ContentType.Equals(PkcsObjectIdentifiers.EnvelopedData) ? "public-key privacy mode" : "unknown")}), which is not supported.");
+                    $"{_source}: a PKCS#12 safe has content type {Messages.Quote(ci.ContentType.Id)} ({(ci.ContentType.Equals(PkcsObjectIdentifiers.EnvelopedData) ? "public-key privacy mode" : "unknown")}), which is not supported.");
             }
         }
         catch (Exception ex) when (IsFormatError(ex))
         {
-            throw Asn1Guard.Corrupt(_source, $"a PKCS#12 safe is invalid ({ex.Message})", ex);
+            throw Asn1Guard.Corrupt(_source, $"a PKCS#12 safe is invalid ({Messages.Clause(ex.Message)})", ex);
         }
 
         ReadSafeContents(octets, 0, bagsCommitted, ref candidates, ref confirmed, password);
@@ -257,7 +257,7 @@ internal sealed class Pkcs12Reader
             }
             catch (Exception ex) when (IsFormatError(ex))
             {
-                throw Asn1Guard.Corrupt(_source, $"a PKCS#12 safe is invalid ({ex.Message})", ex);
+                throw Asn1Guard.Corrupt(_source, $"a PKCS#12 safe is invalid ({Messages.Clause(ex.Message)})", ex);
             }
         }
 
@@ -276,7 +276,7 @@ internal sealed class Pkcs12Reader
                     CertBag cb = CertBag.GetInstance(bag.BagValue);
                     if (!cb.CertID.Equals(PkcsObjectIdentifiers.X509Certificate))
                     {
-                        _verbose?.Invoke($"{_source}: skipped a certificate bag of type {cb.CertID.Id} (not X.509).");
+                        _verbose?.Invoke($"{_source}: skipped a certificate bag of type {Messages.Quote(cb.CertID.Id)} (not X.509).");
                         continue;
                     }
 
@@ -291,7 +291,7 @@ internal sealed class Pkcs12Reader
                 }
                 else if (id.Equals(PkcsObjectIdentifiers.KeyBag))
                 {
-                    AddKey(PrivateKeyInfo.GetInstance(bag.BagValue));
+                    AddKey(bag.BagValue, "key bag");
                 }
                 else if (id.Equals(PkcsObjectIdentifiers.Pkcs8ShroudedKeyBag))
                 {
@@ -299,7 +299,7 @@ internal sealed class Pkcs12Reader
                     byte[] plain = DecryptWithCandidates(epki.EncryptionAlgorithm, epki.GetEncryptedData(), "a private key", ref candidates, ref confirmed, password);
                     try
                     {
-                        AddKey(PrivateKeyInfo.GetInstance(Asn1Guard.Parse(plain, _source)));
+                        AddKey(Asn1Guard.Parse(plain, _source), "shrouded key bag");
                     }
                     finally
                     {
@@ -318,36 +318,20 @@ internal sealed class Pkcs12Reader
                 }
                 else
                 {
-                    _verbose?.Invoke($"{_source}: skipped a PKCS#12 bag of type {id.Id} (CRL or secret).");
+                    _verbose?.Invoke($"{_source}: skipped a PKCS#12 bag of type {Messages.Quote(id.Id)} (CRL or secret).");
                 }
             }
             catch (Exception ex) when (IsFormatError(ex))
             {
-                throw Asn1Guard.Corrupt(_source, $"a PKCS#12 bag ({id.Id}) is invalid ({ex.Message})", ex);
+                throw Asn1Guard.Corrupt(_source, $"a PKCS#12 bag ({Messages.Quote(id.Id)}) is invalid ({Messages.Clause(ex.Message)})", ex);
             }
         }
     }
 
-    private void AddKey(PrivateKeyInfo info)
+    private void AddKey(Asn1Encodable keyInfo, string bag)
     {
-        KeySizeGuard.Check(info, _source);
-        AsymmetricKeyParameter key;
-        try
-        {
-            key = PrivateKeyMaterial.ReadWithoutModulusTest(() => PrivateKeyFactory.CreateKey(info));
-        }
-        catch (Exception ex) when (ex is SecurityUtilityException or NotSupportedException)
-        {
-            throw new CertIntegrationException(ErrorIds.UnsupportedAlgorithm, FailureKind.NotImplemented,
-                $"{_source}: a private key uses algorithm {info.PrivateKeyAlgorithm.Algorithm.Id}, which is not supported.", ex);
-        }
-        catch (Exception ex) when (IsFormatError(ex))
-        {
-            throw new CertIntegrationException(ErrorIds.PrivateKeyMalformed, FailureKind.InvalidData,
-                $"{_source}: a private key is malformed ({ex.GetType().Name}).", ex);
-        }
-
-        _keys.Add(new PrivateKeyMaterial(key));
+        string subject = $"{_source}: a {bag}";
+        _keys.Add(PrivateKeyShape.FromPkcs8(PrivateKeyShape.Info(keyInfo, subject), subject));
     }
 
     private IEnumerable<SafeBag> Bags(byte[] octets)
@@ -406,7 +390,7 @@ internal sealed class Pkcs12Reader
         if (confirmed)
         {
             // The password is known to be right (MAC or an earlier part), so this part is damaged.
-            throw Asn1Guard.Corrupt(_source, $"{what} does not decrypt with the password that opens the rest of the file ({last?.Message})", last);
+            throw Asn1Guard.Corrupt(_source, $"{what} does not decrypt with the password that opens the rest of the file ({Messages.Clause(last?.Message)})", last);
         }
 
         if (password is null || password.Length == 0)
@@ -473,7 +457,7 @@ internal sealed class Pkcs12Reader
             try
             {
                 var p = PbeS2Parameters.GetInstance(alg.Parameters);
-                name += $" (PBES2 with cipher {p.EncryptionScheme.Algorithm.Id})";
+                name += $" (PBES2 with cipher {Messages.Quote(p.EncryptionScheme.Algorithm.Id)})";
             }
             catch (Exception inner) when (IsFormatError(inner))
             {
@@ -497,7 +481,7 @@ internal sealed class Pkcs12Reader
         {
             string hint = digestOid.Id == "1.2.840.113549.1.5.14" ? " (PBMAC1)" : string.Empty;
             throw new CertIntegrationException(ErrorIds.UnsupportedAlgorithm, FailureKind.NotImplemented,
-                $"{_source}: the PKCS#12 integrity check uses algorithm {digestOid.Id}{hint}, which is not supported.", ex);
+                $"{_source}: the PKCS#12 integrity check uses algorithm {Messages.Quote(digestOid.Id)}{hint}, which is not supported.", ex);
         }
 
         var generator = new Pkcs12ParametersGenerator(digest);

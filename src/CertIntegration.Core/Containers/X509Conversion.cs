@@ -24,7 +24,7 @@ internal static class X509Conversion
         catch (System.Security.Cryptography.CryptographicException ex)
         {
             throw new CertIntegrationException(ErrorIds.CertificateMalformed, FailureKind.InvalidData,
-                $"{label}: the certificate '{cert.SubjectDN}' could not be loaded by .NET ({Messages.Clause(ex.Message)}).", ex);
+                $"{label}: the certificate '{Messages.Quote(cert.SubjectDN.ToString())}' could not be loaded by .NET ({Messages.Clause(ex.Message)}).", ex);
         }
     }
 }

@@ -37,7 +37,7 @@ internal static class KdfGuard
                 AlgorithmIdentifier scheme = Algorithm(seq[1], source, "the cipher");
                 if (scheme.Parameters is null or DerNull)
                 {
-                    throw Malformed(source, $"the cipher {scheme.Algorithm.Id} has no parameters (no IV)");
+                    throw Malformed(source, $"the cipher {Messages.Quote(scheme.Algorithm.Id)} has no parameters (no IV)");
                 }
 
                 if (kdf.Algorithm.Equals(PkcsObjectIdentifiers.IdPbkdf2))
@@ -48,7 +48,7 @@ internal static class KdfGuard
                     long weight = Weight(pbkdf2.Prf.Algorithm);
                     return weight > 0
                         ? CheckCount(pbkdf2.IterationCount, source) * weight
-                        : throw Unsupported(source, $"the PBKDF2 pseudo-random function {pbkdf2.Prf.Algorithm.Id}");
+                        : throw Unsupported(source, $"the PBKDF2 pseudo-random function {Messages.Quote(pbkdf2.Prf.Algorithm.Id)}");
                 }
 
                 if (kdf.Algorithm.Equals(MiscObjectIdentifiers.id_scrypt))
@@ -57,7 +57,7 @@ internal static class KdfGuard
                     return CheckScrypt(ScryptParams.GetInstance(kdf.Parameters), source);
                 }
 
-                throw Unsupported(source, $"the key derivation function {kdf.Algorithm.Id}");
+                throw Unsupported(source, $"the key derivation function {Messages.Quote(kdf.Algorithm.Id)}");
             }
 
             if (id.StartsWith(Pkcs12Arc, StringComparison.Ordinal) && id.Length == Pkcs12Arc.Length + 1 && id[id.Length - 1] is >= '1' and <= '6')

@@ -30,26 +30,6 @@ internal static class KeySizeGuard
         }
     }
 
-    public static void Check(PrivateKeyInfo info, string label)
-    {
-        if (!IsRsa(info.PrivateKeyAlgorithm.Algorithm))
-        {
-            return;
-        }
-
-        RsaPrivateKeyStructure rsa;
-        try
-        {
-            rsa = RsaPrivateKeyStructure.GetInstance(info.ParsePrivateKey());
-        }
-        catch (Exception ex) when (Pkcs12Reader.IsFormatError(ex))
-        {
-            return; // the key factory names the damage
-        }
-
-        CheckModulus(rsa.Modulus, label, "a private key");
-    }
-
     public static void Check(BcX509 cert, string label)
     {
         SubjectPublicKeyInfo spki = cert.CertificateStructure.SubjectPublicKeyInfo;
@@ -72,10 +52,10 @@ internal static class KeySizeGuard
         {
             // An empty BIT STRING parses to nothing; every later use of the key would fail on it.
             throw new CertIntegrationException(ErrorIds.CertificateMalformed, FailureKind.InvalidData,
-                $"{label}: the certificate '{cert.SubjectDN}' is malformed: its RSA public key is empty.");
+                $"{label}: the certificate '{Messages.Quote(cert.SubjectDN.ToString())}' is malformed: its RSA public key is empty.");
         }
 
-        CheckModulus(rsa.Modulus, label, $"the certificate '{cert.SubjectDN}'");
+        CheckModulus(rsa.Modulus, label, $"the certificate '{Messages.Quote(cert.SubjectDN.ToString())}'");
     }
 
     /// <summary>
@@ -135,7 +115,7 @@ internal static class KeySizeGuard
                         CheckModulus(RsaPrivateKeyStructure.GetInstance(Asn1Guard.Parse(o.Content, label)).Modulus, label, "the 'RSA PRIVATE KEY' block");
                         break;
                     case "PRIVATE KEY":
-                        Check(PrivateKeyInfo.GetInstance(Asn1Guard.Parse(o.Content, label)), label);
+                        PrivateKeyShape.Check(PrivateKeyShape.Info(Asn1Guard.Parse(o.Content, label), label), label);
                         break;
                 }
             }

@@ -118,7 +118,7 @@ internal sealed class PrivateKeyMaterial
             throw new CertIntegrationException(
                 ErrorIds.KeyCertificateMismatch,
                 FailureKind.InvalidData,
-                $"The private key does not belong to the certificate '{certificate.Subject}' (thumbprint {certificate.Thumbprint}): its public key differs. Pair the certificate with the key that was created with it.");
+                $"The private key does not belong to the certificate '{Messages.Quote(certificate.Subject)}' (thumbprint {certificate.Thumbprint}): its public key differs. Pair the certificate with the key that was created with it.");
         }
     }
 

@@ -38,7 +38,7 @@ internal static class ScryptPbes2
         catch (SecurityUtilityException ex)
         {
             throw new CertIntegrationException(ErrorIds.UnsupportedAlgorithm, FailureKind.NotImplemented,
-                $"{source}: the cipher {cipherOid.Id} of the scrypt-encrypted key is not supported.", ex);
+                $"{source}: the cipher {Messages.Quote(cipherOid.Id)} of the scrypt-encrypted key is not supported.", ex);
         }
 
         // RFC 7914 and OpenSSL take the password's bytes as given; UTF-8 is what every tool writes.

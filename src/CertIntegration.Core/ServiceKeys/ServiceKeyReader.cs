@@ -77,7 +77,7 @@ internal static class ServiceKeyReader
         if (unmatched.Count > 0)
         {
             X509Certificate2 leaf = X509Conversion.ToX509(chains.First().Leaf);
-            mismatch = $"{source}: the private key in field 'key' does not belong to the certificate '{leaf.Subject}' (thumbprint {leaf.Thumbprint}). " +
+            mismatch = $"{source}: the private key in field 'key' does not belong to the certificate '{Messages.Quote(leaf.Subject)}' (thumbprint {leaf.Thumbprint}). " +
                 "The fields were probably taken from two different service keys.";
         }
 
@@ -85,7 +85,7 @@ internal static class ServiceKeyReader
         if (mismatch is null && withKey.Count > 0 && ChainBuilder.FirstIssuedBy(chains, withKey[0].Leaf) is { } issued)
         {
             X509Certificate2 leaf = X509Conversion.ToX509(issued);
-            mismatch = $"{source}: the private key in field 'key' belongs to the CA certificate '{withKey[0].Leaf.SubjectDN}', not to the certificate '{leaf.Subject}' (thumbprint {leaf.Thumbprint}) it issued.";
+            mismatch = $"{source}: the private key in field 'key' belongs to the CA certificate '{Messages.Quote(withKey[0].Leaf.SubjectDN.ToString())}', not to the certificate '{Messages.Quote(leaf.Subject)}' (thumbprint {leaf.Thumbprint}) it issued.";
         }
 
         if (mismatch is not null)

@@ -17,6 +17,29 @@ internal sealed class HeldMessages
 
     public void Warning(string text) => _messages.Add(new KeyValuePair<bool, string>(true, text));
 
+    /// <summary>
+    /// Runs a core read with its messages held, then writes them, outside the read's error handling. Returns what the
+    /// read returned, or default with <paramref name="failure"/> set to what it threw (a stopped pipeline goes on up).
+    /// </summary>
+    public static T? Read<T>(Cmdlet cmdlet, Func<HeldMessages, T> read, out Exception? failure)
+        where T : class
+    {
+        var held = new HeldMessages();
+        T? result = null;
+        failure = null;
+        try
+        {
+            result = read(held);
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            failure = ex;
+        }
+
+        held.WriteTo(cmdlet);
+        return result;
+    }
+
     /// <summary>Writes the held messages in the order they came, and forgets them.</summary>
     public void WriteTo(Cmdlet cmdlet)
     {

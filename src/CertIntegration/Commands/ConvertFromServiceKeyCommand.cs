@@ -229,34 +229,41 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
 
     private void ReadFile(string path, object? target)
     {
+        WriteVerbose($"Reading service key '{path}'.");
+        List<JObject> docs;
         try
         {
-            string text = SafeFile.DecodeText(SafeFile.ReadBounded(path));
-            WriteVerbose($"Reading service key '{path}'.");
-            foreach (JObject doc in ServiceKeyFraming.ParseDocuments(text, $"Service key '{path}'"))
-            {
-                Emit(doc, $"Service key '{path}'", target, path);
-            }
+            docs = ServiceKeyFraming.ParseDocuments(SafeFile.DecodeText(SafeFile.ReadBounded(path)), $"Service key '{path}'");
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
             WriteFailure(ex, target);
+            return;
+        }
+
+        foreach (JObject doc in docs)
+        {
+            Emit(doc, $"Service key '{path}'", target, path);
         }
     }
 
     private void ReadText(string text, string source)
     {
+        List<JObject> docs;
         try
         {
-            foreach (JObject doc in ServiceKeyFraming.ParseDocuments(text, source))
-            {
-                Emit(doc, source, null);
-            }
+            docs = ServiceKeyFraming.ParseDocuments(text, source);
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
             // The text may hold the private key or a client secret: the error keeps a redacted copy, not the text.
             WriteFailure(ex, ServiceKeyRedaction.Redact(text));
+            return;
+        }
+
+        foreach (JObject doc in docs)
+        {
+            Emit(doc, source, null);
         }
     }
 
@@ -267,16 +274,17 @@ public sealed class ConvertFromServiceKeyCommand : CertIntegrationCmdlet
     /// </summary>
     private void Emit(JObject doc, string source, object? target, string? path = null)
     {
-        try
+        // The reader's messages are written after it, outside its error handling (as Import-CertificateBundle does): a
+        // host that fails a write (-Debug in a non-interactive pwsh) fails as itself, not as a fault of the service key.
+        CertificateBundle? bundle = HeldMessages.Read(this, held => ServiceKeyReader.Read(doc, source, held.Verbose), out Exception? failure);
+        if (bundle is null)
         {
-            CertificateBundle bundle = ServiceKeyReader.Read(doc, source, WriteVerbose);
-            bundle.Source = path;
-            WriteVerbose($"{source}: {bundle.Subject}, {bundle.ChainLength} certificate(s), private key: {bundle.HasPrivateKey}, expires {bundle.NotAfter:u}.");
-            WriteObject(bundle);
+            WriteFailure(failure!, target ?? ServiceKeyRedaction.Redact(doc));
+            return;
         }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
-        {
-            WriteFailure(ex, target ?? ServiceKeyRedaction.Redact(doc));
-        }
+
+        bundle.Source = path;
+        WriteVerbose($"{source}: {bundle.Subject}, {bundle.ChainLength} certificate(s), private key: {bundle.HasPrivateKey}, expires {bundle.NotAfter:u}.");
+        WriteObject(bundle);
     }
 }

@@ -165,23 +165,24 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
         }
     }
 
+    /// <summary>
+    /// Reads every bundle of a certificate container (PEM, DER, PKCS#7, PKCS#12, JKS, service key) and exports it. The
+    /// reader's messages are written after the read, outside its error handling, as Import-CertificateBundle does.
+    /// </summary>
     private void ExportFile(string path, object target)
     {
-        try
+        IReadOnlyList<CertificateBundle>? bundles = HeldMessages.Read(this, held => ContainerReader.ReadFile(path, Password, held.Verbose, held.Warning), out Exception? failure);
+        if (bundles is null)
         {
-            foreach (CertificateBundle bundle in ReadBundles(path))
-            {
-                Export(bundle.Chain, target, bundle.HasPrivateKey);
-            }
+            WriteFailure(failure!, target);
+            return;
         }
-        catch (Exception ex) when (ex is not PipelineStoppedException)
+
+        foreach (CertificateBundle bundle in bundles)
         {
-            WriteFailure(ex, target);
+            Export(bundle.Chain, target, bundle.HasPrivateKey);
         }
     }
-
-    /// <summary>Reads every bundle of a certificate container (PEM, DER, PKCS#7, PKCS#12, JKS, service key).</summary>
-    private IReadOnlyList<CertificateBundle> ReadBundles(string path) => ContainerReader.ReadFile(path, Password, WriteVerbose, WriteWarning);
 
     private void Export(IReadOnlyList<X509Certificate2> chain, object target, bool leafHasKey)
     {
@@ -247,38 +248,45 @@ public sealed class ExportCertificateChainCommand : CertIntegrationCmdlet
 
     private void WriteItem(string prefix, X509Certificate2 named, string ext, string identity, byte[] bytes, CertificateRole role, string? text, object target, string what)
     {
+        string? path;
         try
         {
-            string? path = _files!.Reserve(prefix + "-" + CertificateNames.SafeFileName(CertificateNames.CommonName(named)), ext, identity, named.Thumbprint, "certificate");
-            if (path is null)
+            path = _files!.Reserve(prefix + "-" + CertificateNames.SafeFileName(CertificateNames.CommonName(named)), ext, identity, named.Thumbprint, "certificate");
+            if (path is not null)
             {
-                WriteVerbose($"'{named.Subject}' ({what}) was already written in this call; skipped.");
-                return;
-            }
+                if (!_files.ShouldWrite(path, $"Write {what} '{named.Subject}' as {Format}", Force))
+                {
+                    return;
+                }
 
-            if (!_files.ShouldWrite(path, $"Write {what} '{named.Subject}' as {Format}", Force))
-            {
-                return;
+                SafeFile.Write(path, bytes, overwrite: Force, ownerOnly: false);
             }
-
-            SafeFile.Write(path, bytes, overwrite: Force, ownerOnly: false);
-            WriteVerbose($"Wrote '{path}': {what} '{named.Subject}', thumbprint {named.Thumbprint}, {Format}.");
-            PSObject result = WrittenFile(path);
-            result.TypeNames.Insert(0, ExportedTypeName);
-            result.Properties.Add(new PSNoteProperty("Role", role));
-            result.Properties.Add(new PSNoteProperty("Subject", named.Subject));
-            result.Properties.Add(new PSNoteProperty("Thumbprint", named.Thumbprint));
-            if (text is not null)
-            {
-                result.Properties.Add(new PSNoteProperty("Text", text));
-            }
-
-            WriteObject(result);
         }
         catch (Exception ex) when (ex is not PipelineStoppedException)
         {
             WriteFailure(ex, target);
+            return;
         }
+
+        // Messages and output after the write, outside its error handling: a host that fails them fails as itself.
+        if (path is null)
+        {
+            WriteVerbose($"'{named.Subject}' ({what}) was already written in this call; skipped.");
+            return;
+        }
+
+        WriteVerbose($"Wrote '{path}': {what} '{named.Subject}', thumbprint {named.Thumbprint}, {Format}.");
+        PSObject result = WrittenFile(path);
+        result.TypeNames.Insert(0, ExportedTypeName);
+        result.Properties.Add(new PSNoteProperty("Role", role));
+        result.Properties.Add(new PSNoteProperty("Subject", named.Subject));
+        result.Properties.Add(new PSNoteProperty("Thumbprint", named.Thumbprint));
+        if (text is not null)
+        {
+            result.Properties.Add(new PSNoteProperty("Text", text));
+        }
+
+        WriteObject(result);
     }
 
     // A certificate with several roles (a self-signed client certificate is Leaf and Root) is named by the first.

@@ -67,21 +67,9 @@ public sealed class ImportCertificateBundleCommand : CertIntegrationCmdlet
             string file = files[i];
             ShowProgress(file, i, files.Count);
             WriteVerbose($"Reading '{file}'.");
-            var held = new HeldMessages();
-            IReadOnlyList<CertificateBundle>? bundles = null;
-            Exception? failure = null;
-            try
-            {
-                // An encrypted key block in a PEM file opens with -Password, or with -KeyPassword when that is all there is.
-                bundles = ContainerReader.ReadFile(file, Password ?? KeyPassword, held.Verbose, held.Warning);
-            }
-            catch (Exception ex) when (ex is not PipelineStoppedException)
-            {
-                failure = ex;
-            }
-
-            // Outside the read's error handling: a host that fails a message write fails as itself.
-            held.WriteTo(this);
+            // An encrypted key block in a PEM file opens with -Password, or with -KeyPassword when that is all there is.
+            // The messages are written outside the read's error handling: a host that fails a write fails as itself.
+            IReadOnlyList<CertificateBundle>? bundles = HeldMessages.Read(this, held => ContainerReader.ReadFile(file, Password ?? KeyPassword, held.Verbose, held.Warning), out Exception? failure);
             if (failure is not null)
             {
                 WriteFailure(failure, file);
