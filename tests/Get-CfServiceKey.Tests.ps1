@@ -15,11 +15,6 @@ BeforeAll {
     $env:CF_HOME = $cfHome
     $PSDefaultParameterValues['*-CfServiceKey:TrustedCertificate'] = $pki.RootCert
 
-    # The error records a command writes (its output is dropped).
-    function Get-ErrorRecord([scriptblock] $Script) {
-        $ErrorActionPreference = 'Continue'
-        @(& $Script 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
-    }
 }
 
 AfterAll {

@@ -85,3 +85,9 @@ function Set-FakeCfConfig {
     $config | ConvertTo-Json -Depth 4 | Set-Content -LiteralPath (Join-Path $folder 'config.json') -Encoding UTF8
     [pscustomobject]@{ AccessToken = $config.AccessToken -replace '^bearer ', ''; RefreshToken = $config.RefreshToken }
 }
+
+# The error records a command writes (its output is dropped).
+function Get-ErrorRecord([scriptblock] $Script) {
+    $ErrorActionPreference = 'Continue'
+    @(& $Script 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+}
