@@ -51,6 +51,17 @@ Describe 'Get-CfServiceKey' {
         $lists[0].query | Should -Match 'service_instance_guids=1c1c1c1c-0000-4000-8000-000000000001'
     }
 
+    It 'has a table view that fits 80 columns and a list view without the certificates'' dumps' {
+        $keys = @(Get-CfServiceKey cpi-inbound)
+        $table = ($keys | Format-Table | Out-String -Width 80) -split "`n" | Where-Object { $_.Trim() }
+        $table[0] | Should -Match '^ServiceInstance\s+Name\s+Key\s+NotAfter\s+Days\s+Created'
+        $table | Where-Object { $_ -match 'cpi-inbound\s+cert-2026b\s+yes\s+\d{4}-\d\d-\d\d\s+\d+\s+\d{4}-' } | Should -Not -BeNullOrEmpty
+        $table | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual 80 }
+        $list = $keys[0] | Format-List | Out-String -Width 80
+        $list | Should -Match "Guid\s+: $($keys[0].Guid)"
+        $list | Should -Not -Match '\[Serial Number\]'
+    }
+
     It 'looks the instance up in the session''s target space and sends the session''s token' {
         $null = Get-CfServiceKey cpi-inbound
         $requests = Get-FakeCfRequest $fake
