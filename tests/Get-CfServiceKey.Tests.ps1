@@ -247,3 +247,78 @@ Describe 'The cf session' {
         @(Get-FakeCfRequest $fake).Count | Should -Be 0
     }
 }
+
+Describe 'Authentication without the cf session' {
+    BeforeEach {
+        Reset-FakeCf $fake
+        $env:CF_HOME = Join-Path $TestFolder 'no-session'
+        $user = [pscredential]::new('pester@example.com', (ConvertTo-SecureString 'pester-Passw0rd!' -AsPlainText -Force))
+    }
+
+    AfterEach {
+        $env:CF_HOME = $cfHome
+    }
+
+    It '-Credential: finds UAA through GET / (links.uaa), gets a token with the password grant (client cf) and uses it' {
+        $keys = @(Get-CfServiceKey cpi-inbound -Space dev -ApiEndpoint $fake.Url -Credential $user)
+        $keys.Count | Should -Be 3
+        $requests = Get-FakeCfRequest $fake
+        $requests[0].method | Should -Be 'GET'
+        $requests[0].path | Should -Be '/'
+        $requests[0].authorization | Should -BeNullOrEmpty
+        $requests[1].path | Should -Be '/uaa/oauth/token'
+        $requests[1].authorization | Should -Be ('Basic ' + [Convert]::ToBase64String([Text.Encoding]::ASCII.GetBytes('cf:')))
+        $form = @{}
+        foreach ($pair in $requests[1].body -split '&') { $k, $v = $pair -split '=', 2; $form[$k] = [uri]::UnescapeDataString($v.Replace('+', ' ')) }
+        $form.grant_type | Should -Be 'password'
+        $form.username | Should -Be 'pester@example.com'
+        $form.password | Should -Be 'pester-Passw0rd!'
+        ($requests | Where-Object path -EQ '/v3/spaces').query | Should -Be '?names=dev'
+        $api = @($requests | Where-Object path -Like '/v3/*')
+        $api.authorization | Select-Object -Unique | Should -Match '^bearer fake-access-[0-9a-f]{32}$'
+    }
+
+    It '-Credential: a wrong password is CfTokenRequestFailed with UAA''s error, and the password is in no stream' {
+        $bad = [pscredential]::new('pester@example.com', (ConvertTo-SecureString 'Wrong-Secret-9' -AsPlainText -Force))
+        $output = & { $ErrorActionPreference = 'Continue'; Get-CfServiceKey cpi-inbound -Space dev -ApiEndpoint $fake.Url -Credential $bad -Verbose -Debug *>&1 }
+        $errors = @($output | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+        $errors[0].FullyQualifiedErrorId | Should -Be 'CfTokenRequestFailed,CertIntegration.Commands.GetCfServiceKeyCommand'
+        $errors[0].Exception.Message | Should -Match 'Bad credentials'
+        ($output | Out-String -Width 300) | Should -Not -Match 'Wrong-Secret-9'
+        @(Get-FakeCfRequest $fake | Where-Object path -Like '/v3/*').Count | Should -Be 0
+    }
+
+    It '-Token: sends the given token (with or without "bearer ") and asks UAA for nothing' {
+        $issued = Invoke-FakeCf $fake '/fake/tokens' -Method Get
+        @(Get-CfServiceKey cpi-inbound -Space dev -ApiEndpoint $fake.Url -Token (ConvertTo-SecureString $issued.access_token -AsPlainText -Force)).Count | Should -Be 3
+        @(Get-CfServiceKey cpi-inbound -Space dev -ApiEndpoint $fake.Url -Token (ConvertTo-SecureString "bearer $($issued.access_token)" -AsPlainText -Force)).Count | Should -Be 3
+        $requests = Get-FakeCfRequest $fake
+        $requests.authorization | Select-Object -Unique | Should -Be "bearer $($issued.access_token)"
+        @($requests | Where-Object path -Like '/uaa/*').Count | Should -Be 0
+    }
+
+    It '-Token: a token the API refuses is CfNotAuthenticated (it cannot be refreshed)' {
+        $errors = Get-ErrorRecord { Get-CfServiceKey cpi-inbound -Space dev -ApiEndpoint $fake.Url -Token (ConvertTo-SecureString 'fake-access-old' -AsPlainText -Force) }
+        $errors[0].FullyQualifiedErrorId | Should -Be 'CfNotAuthenticated,CertIntegration.Commands.GetCfServiceKeyCommand'
+        $errors[0].CategoryInfo.Category | Should -Be 'AuthenticationError'
+        $errors[0].Exception.Message | Should -Match 'no refresh token'
+        $errors[0].Exception.Message | Should -Not -Match 'fake-access-old'
+        @(Get-FakeCfRequest $fake | Where-Object path -Like '/uaa/*').Count | Should -Be 0
+    }
+
+    It 'refuses an -ApiEndpoint that is not https before any request' {
+        $errors = Get-ErrorRecord { Get-CfServiceKey cpi-inbound -ApiEndpoint "http://127.0.0.1:$($fake.Port)" -Credential $user }
+        $errors[0].FullyQualifiedErrorId | Should -Be 'UriInvalid,CertIntegration.Commands.GetCfServiceKeyCommand'
+        @(Get-FakeCfRequest $fake).Count | Should -Be 0
+    }
+
+    It 'reports a config.json that is not JSON as CfConfigInvalid' {
+        $broken = Join-Path $TestFolder 'broken-home'
+        $null = New-Item -ItemType Directory -Path (Join-Path $broken '.cf') -Force
+        Set-Content -LiteralPath (Join-Path $broken '.cf/config.json') -Value '{"Target": "https://api.example' -Encoding UTF8
+        $env:CF_HOME = $broken
+        $errors = Get-ErrorRecord { Get-CfServiceKey cpi-inbound }
+        $errors[0].FullyQualifiedErrorId | Should -Be 'CfConfigInvalid,CertIntegration.Commands.GetCfServiceKeyCommand'
+        $errors[0].CategoryInfo.Category | Should -Be 'InvalidData'
+    }
+}

@@ -85,6 +85,20 @@ Describe 'New-CfServiceKey' {
         (New-CfServiceKey cpi-inbound rel-key).Name | Should -Be 'rel-key'
     }
 
+    It 'does not follow a Location on another host (the token goes only to the API)' {
+        $null = Invoke-FakeCf $fake '/fake/config' -Body @{ locationBase = "https://localhost:$($fake.Port)" }
+        $errors = Get-ErrorRecord { New-CfServiceKey cpi-inbound elsewhere-key }
+        $errors[0].FullyQualifiedErrorId | Should -Be 'CfAnswerInvalid,CertIntegration.Commands.NewCfServiceKeyCommand'
+        $errors[0].Exception.Message | Should -Match "https://localhost:$($fake.Port)' is not on the Cloud Foundry API's host"
+        @(Get-FakeCfRequest $fake | Where-Object path -Like '/v3/jobs/*').Count | Should -Be 0
+    }
+
+    It 'refreshes an expired token while it polls the job' {
+        $null = Invoke-FakeCf $fake '/fake/config' -Body @{ jobPolls = 4; failures = @(@{ method = 'GET'; path = '/v3/jobs/'; status = 401; title = 'CF-InvalidAuthToken'; detail = 'Invalid Auth Token' }) }
+        (New-CfServiceKey cpi-inbound refresh-key).Name | Should -Be 'refresh-key'
+        @(Get-FakeCfRequest $fake | Where-Object path -EQ '/uaa/oauth/token').Count | Should -Be 1
+    }
+
     It 'shows progress while it waits for the job' {
         $null = Invoke-FakeCf $fake '/fake/config' -Body @{ jobPolls = 3 }
         $r = Invoke-WithProgress "New-CfServiceKey cpi-inbound progress-key -TrustedCertificate '$($pki.RootCert)'"

@@ -5,7 +5,8 @@
 // line, so a key made here really authenticates to a local mTLS server that trusts that PKI's root.
 //
 // Test control (not part of any real API) lives under /fake/: GET /fake/requests (what was sent), POST /fake/reset,
-// POST /fake/config (knobs: jobPolls, failNextJob, jobNeverCompletes, pageSize, relativeLocation, failures),
+// POST /fake/config (knobs: jobPolls, failNextJob, jobNeverCompletes, pageSize, relativeLocation, locationBase,
+// failures),
 // POST /fake/expire-tokens, POST /fake/keys (add a key without a job).
 //
 // Usage: FakeCloudFoundry --port N --cert server.crt --key server.key --chain intermediate.crt
@@ -252,7 +253,7 @@ v3.MapPost("/service_credential_bindings", async (HttpRequest r) =>
     var binding = state.AddBinding(instanceGuid, name!, body?["parameters"] as JsonObject, inProgress: true);
     var job = state.AddJob("service_cred_binding.create", binding);
     string path = $"/v3/jobs/{job.Guid}";
-    r.HttpContext.Response.Headers.Location = state.Config.RelativeLocation ? path : Base(r) + path;
+    r.HttpContext.Response.Headers.Location = state.Config.RelativeLocation ? path : (state.Config.LocationBase ?? Base(r)) + path;
     return Results.StatusCode(202);
 });
 
@@ -265,7 +266,7 @@ v3.MapDelete("/service_credential_bindings/{guid}", (HttpRequest r, string guid)
 
     var job = state.AddJob("service_cred_binding.delete", b);
     string path = $"/v3/jobs/{job.Guid}";
-    r.HttpContext.Response.Headers.Location = state.Config.RelativeLocation ? path : Base(r) + path;
+    r.HttpContext.Response.Headers.Location = state.Config.RelativeLocation ? path : (state.Config.LocationBase ?? Base(r)) + path;
     return Results.StatusCode(202);
 });
 
@@ -411,6 +412,7 @@ internal sealed class FakeConfig
     public bool JobNeverCompletes;
     public int PageSize = 2;
     public bool RelativeLocation;
+    public string? LocationBase;
 }
 
 internal sealed class FakeState
@@ -475,6 +477,7 @@ internal sealed class FakeState
         if (node["jobNeverCompletes"] is { } jn) { Config.JobNeverCompletes = jn.GetValue<bool>(); }
         if (node["pageSize"] is { } ps) { Config.PageSize = ps.GetValue<int>(); }
         if (node["relativeLocation"] is { } rl) { Config.RelativeLocation = rl.GetValue<bool>(); }
+        if (node["locationBase"] is { } lb) { Config.LocationBase = lb.GetValue<string>(); }
         if (node["failures"] is JsonArray failures)
         {
             lock (_requests)
