@@ -102,6 +102,7 @@ Describe 'Get-CfServiceKey' {
         $errors.FullyQualifiedErrorId | Should -Be 'CfServiceInstanceAmbiguous,CertIntegration.Commands.GetCfServiceKeyCommand'
         $errors[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
         $errors[0].Exception.Message | Should -Match '-Space'
+        $errors[0].Exception.Message | Should -Match '\(spaces: dev, prod\)'
         (Get-FakeCfRequest $fake | Where-Object path -EQ '/v3/service_instances').query | Should -Be '?names=cpi-shared'
         @(Get-CfServiceKey cpi-shared -Space prod).Count | Should -Be 0
     }
@@ -220,9 +221,16 @@ Describe 'The cf session' {
         $home2 = Join-Path $TestFolder 'home2'
         $session = Set-FakeCfConfig -Fake $fake -CfHome $home2
         $script = "Import-Module '$ModuleManifest'; (Get-CfServiceKey cpi-inbound -TrustedCertificate '$($pki.RootCert)' | Measure-Object).Count"
-        $out = & { $env:CF_HOME = $null; $env:HOME = $home2; & (Get-Pwsh) -NoProfile -NonInteractive -Command $script } 2>&1
-        $env:HOME = [Environment]::GetFolderPath('UserProfile')
-        $env:CF_HOME = $cfHome
+        $savedHome = $env:HOME
+        try {
+            $env:CF_HOME = $null
+            $env:HOME = $home2
+            $out = & (Get-Pwsh) -NoProfile -NonInteractive -Command $script 2>&1
+        }
+        finally {
+            $env:HOME = $savedHome
+            $env:CF_HOME = $cfHome
+        }
         "$out".Trim() | Should -Be '3'
         (Get-FakeCfRequest $fake).authorization | Select-Object -Unique | Should -Be "bearer $($session.AccessToken)"
     }

@@ -139,8 +139,9 @@ internal sealed class CfServiceKeys
 
         if (found.Count > 1)
         {
-            IEnumerable<string> spaces = found.Select(i => i.SelectToken("relationships.space.data.guid") is JValue v ? (string?)v ?? "?" : "?")
-                .Select(g => _spaceNames.TryGetValue(g, out string? n) ? n : g);
+            List<string> guids = found.Select(i => i.SelectToken("relationships.space.data.guid") is JValue v ? (string?)v ?? "?" : "?").ToList();
+            await NameSpacesAsync(guids.Where(g => g != "?" && !_spaceNames.ContainsKey(g)), ct).ConfigureAwait(false);
+            IEnumerable<string> spaces = guids.Select(g => _spaceNames.TryGetValue(g, out string? n) ? n : g);
             throw new CertIntegrationException(ErrorIds.CfServiceInstanceAmbiguous, FailureKind.InvalidArgument,
                 $"{found.Count} service instances are named '{name}' {where} (spaces: {string.Join(", ", spaces)}); pick one with -Space.");
         }
@@ -150,6 +151,31 @@ internal sealed class CfServiceKeys
             o.SelectToken("relationships.space.data.guid") is JValue s ? (string?)s : null);
         instance.SpaceName = instance.SpaceGuid is { } sg && _spaceNames.TryGetValue(sg, out string? known) ? known : spaceName;
         return instance;
+    }
+
+    /// <summary>Learns the names of spaces by guid, for messages; a failure leaves the guids as they are.</summary>
+    private async Task NameSpacesAsync(IEnumerable<string> guids, CancellationToken ct)
+    {
+        List<string> wanted = guids.Distinct(StringComparer.Ordinal).Take(50).ToList();
+        if (wanted.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            foreach (JObject space in await _client.ListAsync("/v3/spaces?guids=" + string.Join(",", wanted.Select(Uri.EscapeDataString)), ct).ConfigureAwait(false))
+            {
+                if (Text(space, "guid") is { } g && Text(space, "name") is { } n)
+                {
+                    _spaceNames[g] = n;
+                }
+            }
+        }
+        catch (CertIntegrationException)
+        {
+            // Only for the message: the guids are shown instead.
+        }
     }
 
     /// <summary>The key bindings of an instance (all, or those named <paramref name="name"/>), oldest first as the API lists them.</summary>

@@ -173,7 +173,8 @@ v3.MapGet("/spaces", (HttpRequest r) =>
 {
     var names = List(r, "names");
     var orgs = List(r, "organization_guids");
-    var items = state.Spaces.Where(s => (names is null || names.Contains(s.Name)) && (orgs is null || orgs.Contains(s.OrgGuid)))
+    var guids = List(r, "guids");
+    var items = state.Spaces.Where(s => (names is null || names.Contains(s.Name)) && (orgs is null || orgs.Contains(s.OrgGuid)) && (guids is null || guids.Contains(s.Guid)))
         .Select(s => (JsonNode)s.ToJson(Base(r))).ToList();
     return Results.Json(state.Page(r, "/v3/spaces", items));
 });
