@@ -30,6 +30,9 @@
         'Get-ServiceKeyToken'
         'Export-Keystore'
         'Test-CertificateBundle'
+        'Get-CfServiceKey'
+        'New-CfServiceKey'
+        'Remove-CfServiceKey'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

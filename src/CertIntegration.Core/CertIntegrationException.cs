@@ -22,6 +22,7 @@ internal enum FailureKind
     ConnectionError,
     OperationTimeout,
     ProtocolError,
+    InvalidOperation,
 }
 
 /// <summary>

@@ -119,4 +119,29 @@ internal static class ErrorIds
     public const string TokenAnswerNoAccessToken = nameof(TokenAnswerNoAccessToken);
     public const string TokenServerCertificateUntrusted = nameof(TokenServerCertificateUntrusted);
     public const string TokenRequestTimedOut = nameof(TokenRequestTimedOut);
+
+    // Service keys through the Cloud Foundry v3 API (Get-/New-/Remove-CfServiceKey)
+    public const string CfConfigInvalid = nameof(CfConfigInvalid);
+    public const string CfNotLoggedIn = nameof(CfNotLoggedIn);
+    public const string CfApiEndpointMissing = nameof(CfApiEndpointMissing);
+    public const string CfNotAuthenticated = nameof(CfNotAuthenticated);
+    public const string CfTokenRequestFailed = nameof(CfTokenRequestFailed);
+    public const string CfUaaNotFound = nameof(CfUaaNotFound);
+    public const string CfForbidden = nameof(CfForbidden);
+    public const string CfNotFound = nameof(CfNotFound);
+    public const string CfRequestRejected = nameof(CfRequestRejected);
+    public const string CfServiceUnavailable = nameof(CfServiceUnavailable);
+    public const string CfServerError = nameof(CfServerError);
+    public const string CfAnswerInvalid = nameof(CfAnswerInvalid);
+    public const string CfRequestTimedOut = nameof(CfRequestTimedOut);
+    public const string CfServerCertificateUntrusted = nameof(CfServerCertificateUntrusted);
+    public const string CfSpaceNotFound = nameof(CfSpaceNotFound);
+    public const string CfSpaceAmbiguous = nameof(CfSpaceAmbiguous);
+    public const string CfServiceInstanceNotFound = nameof(CfServiceInstanceNotFound);
+    public const string CfServiceInstanceAmbiguous = nameof(CfServiceInstanceAmbiguous);
+    public const string CfServiceKeyNotFound = nameof(CfServiceKeyNotFound);
+    public const string CfServiceKeyExists = nameof(CfServiceKeyExists);
+    public const string CfParameterInvalid = nameof(CfParameterInvalid);
+    public const string CfJobFailed = nameof(CfJobFailed);
+    public const string CfJobTimedOut = nameof(CfJobTimedOut);
 }

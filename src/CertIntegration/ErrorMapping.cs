@@ -27,6 +27,7 @@ internal static class ErrorMapping
         FailureKind.ConnectionError => ErrorCategory.ConnectionError,
         FailureKind.OperationTimeout => ErrorCategory.OperationTimeout,
         FailureKind.ProtocolError => ErrorCategory.ProtocolError,
+        FailureKind.InvalidOperation => ErrorCategory.InvalidOperation,
         _ => ErrorCategory.NotSpecified,
     };
 
