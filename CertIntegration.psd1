@@ -29,6 +29,9 @@
         'Get-ServiceKeyToken'
         'Export-Keystore'
         'Test-CertificateBundle'
+        'Connect-CpiTenant'
+        'Get-CpiKeystoreEntry'
+        'Get-CpiKeystoreCertificate'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
