@@ -32,6 +32,10 @@
         'Connect-CpiTenant'
         'Get-CpiKeystoreEntry'
         'Get-CpiKeystoreCertificate'
+        'Add-CpiKeystoreEntry'
+        'Remove-CpiKeystoreEntry'
+        'Import-CpiKeystore'
+        'Enable-CpiKeystoreEntry'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -217,3 +217,274 @@ Describe 'Get-CpiKeystoreEntry' -Skip:(-not $haveOpenSsl -or -not $haveCore) {
         ($text -split "`n" | Where-Object { $_.TrimEnd().Length -gt 80 }) | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Get-CpiKeystoreCertificate' -Skip:(-not $haveOpenSsl -or -not $haveCore) {
+    BeforeAll { $t = Connect-Fake }
+
+    It 'downloads the chain of a key pair (PKCS#7) as a bundle, leaf first, without a key' {
+        Clear-FakeCpiRequest $tenant
+        $b = Get-CpiKeystoreCertificate -Connection $t -Alias sap_cloudintegrationcertificate
+        $b | Should -BeOfType ([CertIntegration.CertificateBundle])
+        $b.ChainLength | Should -Be 3
+        $b.HasPrivateKey | Should -BeFalse
+        $b.Alias | Should -Be 'sap_cloudintegrationcertificate'
+        $b.Thumbprint | Should -Be ([System.Security.Cryptography.X509Certificates.X509Certificate2]::new($pki.LeafCert).Thumbprint)
+        $b.Chain[2].Thumbprint | Should -Be ([System.Security.Cryptography.X509Certificates.X509Certificate2]::new($pki.RootCert).Thumbprint)
+        $req = Get-FakeCpiRequest $tenant
+        $req.Path | Should -Contain "/api/v1/KeystoreEntries('7361705f636c6f7564696e746567726174696f6e6365727469666963617465')/ChainResource/`$value"
+    }
+
+    It 'writes the receiver''s root and client .cer with Export-CertificateChain' {
+        $dest = Join-Path $TestFolder 'receiver'
+        $files = Get-CpiKeystoreCertificate -Connection $t -Alias sap_cloudintegrationcertificate | Export-CertificateChain -Destination $dest
+        $names = @($files | ForEach-Object Name)
+        ($names -like 'leaf-*.cer').Count | Should -Be 1
+        ($names -like 'root-*.cer').Count | Should -Be 1
+        $root = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new((Join-Path $dest ($names -like 'root-*.cer')[0]))
+        $root.Thumbprint | Should -Be ([System.Security.Cryptography.X509Certificates.X509Certificate2]::new($pki.RootCert).Thumbprint)
+        $leaf = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new((Join-Path $dest ($names -like 'leaf-*.cer')[0]))
+        $leaf.Thumbprint | Should -Be ([System.Security.Cryptography.X509Certificates.X509Certificate2]::new($pki.LeafCert).Thumbprint)
+    }
+
+    It 'downloads the certificate of a certificate entry, and takes entries from Get-CpiKeystoreEntry by property' {
+        Clear-FakeCpiRequest $tenant
+        $bundles = @(Get-CpiKeystoreEntry -Connection $t -Alias 'partner_*' | Get-CpiKeystoreCertificate -Connection $t)
+        $bundles.Subject | Should -Be @('CN=Partner A Root', 'CN=Partner B Root', 'CN=Partner C Root')
+        (Get-FakeCpiRequest $tenant | Where-Object Path -Like '*/Certificate/$value').Count | Should -Be 3
+    }
+
+    It 'reads a renewed key pair from KeyRenewal when the entry says so' {
+        Clear-FakeCpiRequest $tenant
+        $b = Get-CpiKeystoreEntry -Connection $t -Keystore KeyRenewal | Get-CpiKeystoreCertificate -Connection $t
+        $b.ChainLength | Should -Be 3
+        (Get-FakeCpiRequest $tenant).Query | Should -Contain '?keystoreName=KeyRenewal'
+    }
+
+    It 'reports an alias that does not exist as CpiEntryNotFound with the server''s message' {
+        $err = $null
+        $null = Get-CpiKeystoreCertificate -Connection $t -Alias 'no_such_entry' -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'CpiEntryNotFound,*'
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err[0].Exception.Message | Should -Match 'HTTP 404'
+        $err[0].Exception.Message | Should -Match "alias 'no_such_entry' not found in keystore 'system'"
+        $err[0].TargetObject | Should -Be 'no_such_entry'
+    }
+}
+
+Describe 'Add-CpiKeystoreEntry' -Skip:(-not $haveOpenSsl -or -not $haveCore) {
+    BeforeAll {
+        $t = Connect-Fake
+        $newRoot = New-TestRootCertificate -CommonName 'Partner New Root'
+        $derOf = { param($path) [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($path).RawData }
+    }
+
+    AfterEach { Set-FakeCpiConfig $tenant @{ locked = $false; full = $false; readOnly = $false } }
+
+    It 'sends exactly the documented certificate upload, with the CSRF token and the session cookie' {
+        Clear-FakeCpiRequest $tenant
+        $entry = Import-CertificateBundle $newRoot.Cert | Add-CpiKeystoreEntry -Connection $t -Alias partner_root
+        $entry | Should -BeOfType ([CertIntegration.CpiKeystoreEntry])
+        $entry.Alias | Should -Be 'partner_root'
+        $entry.Subject | Should -Be 'CN=Partner New Root'
+        $put = @(Get-FakeCpiRequest $tenant | Where-Object Method -EQ 'PUT')
+        $put.Count | Should -Be 1
+        $put[0].Path | Should -Be "/api/v1/CertificateResources('706172746e65725f726f6f74')/`$value"
+        $put[0].Query | Should -Be '?fingerprintVerified=false&update=false&returnKeystoreEntries=false'
+        $put[0].ContentType | Should -Be 'application/pkix-cert'
+        [Convert]::FromBase64String($put[0].BodyBase64) | Should -Be (& $derOf $newRoot.Cert)
+        $put[0].CsrfToken | Should -Not -BeNullOrEmpty
+        $put[0].HasCookie | Should -BeTrue
+        $put[0].Authorization | Should -Be 'Bearer'
+        $put[0].Status | Should -Be 201
+        $fetch = @(Get-FakeCpiRequest $tenant | Where-Object { $_.Method -eq 'GET' -and $_.Path -eq '/api/v1/' })
+        $fetch[0].CsrfToken | Should -Be 'Fetch'
+    }
+
+    It 'does not replace an entry without -Force (400, with the server''s message), and replaces it with -Force' {
+        $err = $null
+        $null = Import-CertificateBundle $partnerA.Cert | Add-CpiKeystoreEntry -Connection $t -Alias partner_root -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'CpiBadRequest,*'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err[0].Exception.Message | Should -Match "exists already"
+        $err[0].Exception.Message | Should -Match '-Force'
+        Clear-FakeCpiRequest $tenant
+        (Import-CertificateBundle $partnerA.Cert | Add-CpiKeystoreEntry -Connection $t -Alias partner_root -Force).Subject | Should -Be 'CN=Partner A Root'
+        (Get-FakeCpiRequest $tenant | Where-Object Method -EQ 'PUT').Query | Should -Match 'update=true'
+    }
+
+    It 'reports 400 for -Force on an entry that does not exist' {
+        $err = $null
+        $null = Import-CertificateBundle $partnerA.Cert | Add-CpiKeystoreEntry -Connection $t -Alias not_there_yet -Force -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'CpiBadRequest,*'
+        $err[0].Exception.Message | Should -Match 'does not exist'
+    }
+
+    It 'reports 409 for a certificate whose trust path the tenant cannot build, and uploads it with -FingerprintVerified' {
+        $err = $null
+        $null = Import-CertificateBundle $pki.LeafCert | Add-CpiKeystoreEntry -Connection $t -Alias partner_leaf -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'CpiTrustPathNotEstablished,*'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $err[0].Exception.Message | Should -Match 'HTTP 409'
+        $err[0].Exception.Message | Should -Match 'could not be established'
+        $err[0].Exception.Message | Should -Match '-FingerprintVerified'
+        Clear-FakeCpiRequest $tenant
+        (Import-CertificateBundle $pki.LeafCert | Add-CpiKeystoreEntry -Connection $t -Alias partner_leaf -FingerprintVerified).Alias | Should -Be 'partner_leaf'
+        (Get-FakeCpiRequest $tenant | Where-Object Method -EQ 'PUT').Query | Should -Match 'fingerprintVerified=true'
+    }
+
+    It 'refuses reserved aliases and bad aliases before any request' -ForEach @(
+        @{ Alias = 'sap_partner'; Id = 'KeystoreAliasReserved' }
+        @{ Alias = 'SAP_Partner'; Id = 'KeystoreAliasReserved' }
+        @{ Alias = 'hcicertificate1'; Id = 'KeystoreAliasReserved' }
+        @{ Alias = 'HCIMSGCERTIFICATE_x'; Id = 'KeystoreAliasReserved' }
+        @{ Alias = ('a' * 251); Id = 'KeystoreAliasTooLong' }
+        @{ Alias = 'bad/alias'; Id = 'KeystoreAliasInvalid' }
+    ) {
+        Clear-FakeCpiRequest $tenant
+        $err = $null
+        $null = Import-CertificateBundle $newRoot.Cert | Add-CpiKeystoreEntry -Connection $t -Alias $Alias -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike "$Id,*"
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        @(Get-FakeCpiRequest $tenant).Count | Should -Be 0
+    }
+
+    It 'reports 403 when the role is missing, 413 for a full keystore and 503 for a locked one, quoting the tenant' -ForEach @(
+        @{ Flag = 'readOnly'; Id = 'CpiForbidden'; Category = 'PermissionDenied'; Said = 'SecurityMaterialEdit' }
+        @{ Flag = 'full'; Id = 'CpiPayloadTooLarge'; Category = 'LimitsExceeded'; Said = 'maximum size' }
+        @{ Flag = 'locked'; Id = 'CpiUnavailable'; Category = 'ConnectionError'; Said = 'locked by another operation' }
+    ) {
+        Set-FakeCpiConfig $tenant @{ $Flag = $true }
+        $err = $null
+        $null = Import-CertificateBundle $partnerB.Cert | Add-CpiKeystoreEntry -Connection $t -Alias "status_$Flag" -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike "$Id,*"
+        $err[0].CategoryInfo.Category | Should -Be $Category
+        $err[0].Exception.Message | Should -Match $Said
+    }
+
+    It 'fetches the CSRF token again once when the tenant answers 403 X-CSRF-Token: Required' {
+        $null = Import-CertificateBundle $partnerB.Cert | Add-CpiKeystoreEntry -Connection $t -Alias csrf_one
+        Invoke-FakeCpi $tenant POST expire-csrf | Out-Null
+        Clear-FakeCpiRequest $tenant
+        (Import-CertificateBundle $partnerB.Cert | Add-CpiKeystoreEntry -Connection $t -Alias csrf_two).Alias | Should -Be 'csrf_two'
+        $req = Get-FakeCpiRequest $tenant
+        ($req | ForEach-Object { "$($_.Method) $($_.Status)" }) | Should -Be @('PUT 403', 'GET 200', 'PUT 201')
+        $req[2].CsrfToken | Should -Not -Be $req[0].CsrfToken
+    }
+
+    It 'sends nothing with -WhatIf' {
+        Clear-FakeCpiRequest $tenant
+        $out = Import-CertificateBundle $newRoot.Cert | Add-CpiKeystoreEntry -Connection $t -Alias whatif_root -WhatIf
+        $out | Should -BeNullOrEmpty
+        @(Get-FakeCpiRequest $tenant).Count | Should -Be 0
+    }
+
+    It 'takes an X509Certificate2 and makes the alias from its common name' {
+        $cert = [System.Security.Cryptography.X509Certificates.X509Certificate2]::new($partnerC.Cert)
+        (Add-CpiKeystoreEntry -Connection $t -InputObject $cert).Alias | Should -Be 'partner-c-root'
+    }
+
+    It 'imports a key pair as the documented JSON, under a one-time password that appears in no stream' {
+        $bundle = ConvertFrom-ServiceKey (New-TestServiceKey -Name 'pair-key.json' -Pki $pki)
+        Clear-FakeCpiRequest $tenant
+        $out = $bundle | Add-CpiKeystoreEntry -Connection $t -Alias my_client_key -Verbose -Debug *>&1
+        $entry = $out | Where-Object { $_ -is [CertIntegration.CpiKeystoreEntry] }
+        $entry.Type | Should -Be 'Key Pair'
+        $post = @(Get-FakeCpiRequest $tenant | Where-Object Method -EQ 'POST')
+        $post.Count | Should -Be 1
+        $post[0].Path | Should -Be '/api/v1/KeyPairResources'
+        $post[0].Query | Should -Match '^\?update=false'
+        $post[0].ContentType | Should -Be 'application/json'
+        $body = $post[0].Body | ConvertFrom-Json
+        @($body.PSObject.Properties.Name) | Should -Be @('Hexalias', 'Alias', 'Password', 'Resource')
+        $body.Alias | Should -Be 'my_client_key'
+        $body.Hexalias | Should -Be '6d795f636c69656e745f6b6579'
+        $body.Password.Length | Should -BeGreaterOrEqual 24
+        $p12 = [Convert]::FromBase64String($body.Resource)
+        $col = [System.Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadPkcs12Collection($p12, $body.Password)
+        ($col | Where-Object HasPrivateKey).Thumbprint | Should -Be $bundle.Thumbprint
+        $col.Count | Should -Be 3
+        $text = (ConvertTo-AllText $out) -join "`n"
+        $text | Should -Match 'KeyPairResources'
+        $text | Should -Not -Match ([regex]::Escape($body.Password))
+    }
+
+    It 'uses a new password for every key pair' {
+        $bundle = ConvertFrom-ServiceKey (New-TestServiceKey -Name 'pair-key2.json' -Pki $pki)
+        Clear-FakeCpiRequest $tenant
+        $null = $bundle | Add-CpiKeystoreEntry -Connection $t -Alias pair_one
+        $null = $bundle | Add-CpiKeystoreEntry -Connection $t -Alias pair_two
+        $bodies = Get-FakeCpiRequest $tenant | Where-Object Method -EQ 'POST' | ForEach-Object { $_.Body | ConvertFrom-Json }
+        $bodies.Count | Should -Be 2
+        $bodies[0].Password | Should -Not -Be $bodies[1].Password
+    }
+
+    It 'uploads only the certificate of a bundle with a key when -CertificateOnly is given' {
+        $bundle = ConvertFrom-ServiceKey (New-TestServiceKey -Name 'pair-key3.json' -Pki $pki)
+        Clear-FakeCpiRequest $tenant
+        (Add-CpiKeystoreEntry -Connection $t -InputObject $bundle -Alias only_cert -CertificateOnly -FingerprintVerified).Type | Should -Be 'Certificate'
+        @(Get-FakeCpiRequest $tenant | Where-Object Method -EQ 'PUT').Count | Should -Be 1
+    }
+}
+
+Describe 'Remove-CpiKeystoreEntry' -Skip:(-not $haveOpenSsl -or -not $haveCore) {
+    BeforeAll {
+        $t = Connect-Fake
+        $gone = New-TestRootCertificate -CommonName 'To Be Removed'
+    }
+
+    AfterEach { Set-FakeCpiConfig $tenant @{ locked = $false } }
+
+    It 'deletes an entry (204) by its hex key' {
+        Add-FakeCpiEntry $tenant -Alias 'old_partner_root' -PemFile $gone.Cert
+        Clear-FakeCpiRequest $tenant
+        Remove-CpiKeystoreEntry -Connection $t -Alias old_partner_root -Confirm:$false | Should -BeNullOrEmpty
+        $del = Get-FakeCpiRequest $tenant | Where-Object Method -EQ 'DELETE'
+        $del.Path | Should -Be "/api/v1/KeystoreEntries('6f6c645f706172746e65725f726f6f74')"
+        $del.Status | Should -Be 204
+        $del.CsrfToken | Should -Not -BeNullOrEmpty
+        $err = $null
+        $null = Get-CpiKeystoreEntry -Connection $t -Alias old_partner_root -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'CpiEntryNotFound,*'
+    }
+
+    It 'takes entries from Get-CpiKeystoreEntry by property' {
+        Add-FakeCpiEntry $tenant -Alias 'pipe_gone_1' -PemFile $gone.Cert
+        Add-FakeCpiEntry $tenant -Alias 'pipe_gone_2' -PemFile $gone.Cert
+        Get-CpiKeystoreEntry -Connection $t -Alias 'pipe_gone_*' | Remove-CpiKeystoreEntry -Connection $t -Confirm:$false
+        @(Get-CpiKeystoreEntry -Connection $t -Alias 'pipe_gone_*').Count | Should -Be 0
+    }
+
+    It 'reports 404 with the tenant''s message' {
+        $err = $null
+        Remove-CpiKeystoreEntry -Connection $t -Alias never_there -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'CpiEntryNotFound,*'
+        $err[0].Exception.Message | Should -Match "alias 'never_there' not found"
+    }
+
+    It 'reports 503 for a locked keystore' {
+        Add-FakeCpiEntry $tenant -Alias 'locked_one' -PemFile $gone.Cert
+        Set-FakeCpiConfig $tenant @{ locked = $true }
+        $err = $null
+        Remove-CpiKeystoreEntry -Connection $t -Alias locked_one -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'CpiUnavailable,*'
+        $err[0].Exception.Message | Should -Match 'locked'
+    }
+
+    It 'refuses SAP''s entries before any request' {
+        Clear-FakeCpiRequest $tenant
+        $err = $null
+        Remove-CpiKeystoreEntry -Connection $t -Alias sap_cloudintegrationcertificate -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'KeystoreAliasReserved,*'
+        @(Get-FakeCpiRequest $tenant).Count | Should -Be 0
+    }
+
+    It 'sends nothing with -WhatIf and is ConfirmImpact High' {
+        Add-FakeCpiEntry $tenant -Alias 'kept_root' -PemFile $gone.Cert
+        Clear-FakeCpiRequest $tenant
+        Remove-CpiKeystoreEntry -Connection $t -Alias kept_root -WhatIf
+        @(Get-FakeCpiRequest $tenant).Count | Should -Be 0
+        $meta = [System.Management.Automation.CommandMetadata]::new((Get-Command Remove-CpiKeystoreEntry))
+        $meta.ConfirmImpact | Should -Be 'High'
+        (Get-CpiKeystoreEntry -Connection $t -Alias kept_root).Alias | Should -Be 'kept_root'
+    }
+}

@@ -162,16 +162,11 @@ internal static class CpiKeystore
         return entries;
     }
 
-    /// <summary>One entry, or null when the tenant answers 404.</summary>
-    public static async Task<CpiKeystoreEntry?> GetAsync(CpiClient client, string keystore, string alias, CancellationToken stop, Action<string>? verbose)
+    /// <summary>One entry; a 404 is CpiEntryNotFound with the tenant's message.</summary>
+    public static async Task<CpiKeystoreEntry> GetAsync(CpiClient client, string keystore, string alias, CancellationToken stop, Action<string>? verbose)
     {
         string what = $"the keystore entry '{alias}' of '{keystore}'";
         CpiResponse r = await client.SendAsync(new CpiRequest(HttpMethod.Get, EntryPath(alias, keystore, null)) { What = what }, stop, verbose).ConfigureAwait(false);
-        if (r.Status == 404)
-        {
-            return null;
-        }
-
         Check(r, what, client, null);
         return ToEntry(Data(r, client), keystore, client.Endpoint.BaseUrl);
     }

@@ -29,9 +29,7 @@ public sealed class GetCpiKeystoreCertificateCommand : CpiCmdlet
         {
             string keystore = CpiKeystore.KeystoreName(Keystore);
             CpiKeystore.CheckAddress(alias);
-            CpiKeystoreEntry entry = Run(v => CpiKeystore.GetAsync(Client, keystore, alias, StopToken, v))
-                ?? throw new CertIntegrationException(ErrorIds.CpiEntryNotFound, FailureKind.ObjectNotFound,
-                    $"The keystore '{keystore}' of {ResolvedConnection.BaseUrl.GetLeftPart(UriPartial.Authority)} has no entry '{alias}'.");
+            CpiKeystoreEntry entry = Run(v => CpiKeystore.GetAsync(Client, keystore, alias, StopToken, v));
             bool keyPair = string.Equals(entry.Type, "Key Pair", StringComparison.OrdinalIgnoreCase);
             byte[] data = Run(v => CpiKeystore.DownloadAsync(Client, keystore, alias, keyPair, StopToken, v));
             string source = $"{ResolvedConnection.BaseUrl.GetLeftPart(UriPartial.Authority)}/api/v1/KeystoreEntries('{entry.Hexalias}')" + (keyPair ? "/ChainResource" : "/Certificate");

@@ -55,12 +55,7 @@ public sealed class GetCpiKeystoreEntryCommand : CpiCmdlet
                 }
 
                 CpiKeystore.CheckAddress(alias);
-                CpiKeystoreEntry? entry = Run(v => CpiKeystore.GetAsync(Client, keystore, alias, StopToken, v));
-                if (entry is null)
-                {
-                    throw new CertIntegrationException(ErrorIds.CpiEntryNotFound, FailureKind.ObjectNotFound,
-                        $"The keystore '{keystore}' of {ResolvedConnection.BaseUrl.GetLeftPart(UriPartial.Authority)} has no entry '{alias}'.");
-                }
+                CpiKeystoreEntry entry = Run(v => CpiKeystore.GetAsync(Client, keystore, alias, StopToken, v));
 
                 WriteObject(entry);
             }

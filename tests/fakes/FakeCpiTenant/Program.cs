@@ -8,7 +8,7 @@
 //
 // Control endpoints for the tests (no auth, test-only): GET/DELETE /_fake/requests (what the fake got),
 // POST /_fake/entries (add an entry), POST /_fake/config (locked, full, throttle, unavailable, tokenLifetime,
-// pageSize, xmlWithoutAccept), POST /_fake/expire-csrf, POST /_fake/expire-tokens.
+// pageSize, readOnly, xmlWithoutAccept), POST /_fake/expire-csrf, POST /_fake/expire-tokens.
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -109,7 +109,7 @@ internal sealed class TenantState
     private readonly ConcurrentDictionary<string, DateTimeOffset> _tokens = new();
     private readonly ConcurrentDictionary<string, string> _csrfBySession = new();
     private X509Certificate2? _clientRoot;
-    private bool _locked, _full, _xmlWithoutAccept = true;
+    private bool _locked, _full, _readOnly, _xmlWithoutAccept = true;
     private int _throttle, _unavailable;
 
     public TenantState(Options o)
@@ -217,6 +217,7 @@ internal sealed class TenantState
                 {
                     if (o["locked"] is { } l) { _locked = (bool)l; }
                     if (o["full"] is { } f) { _full = (bool)f; }
+                    if (o["readOnly"] is { } ro) { _readOnly = (bool)ro; }
                     if (o["throttle"] is { } th) { _throttle = (int)th; }
                     if (o["unavailable"] is { } un) { _unavailable = (int)un; }
                     if (o["tokenLifetime"] is { } tl) { _o.TokenLifetime = (int)tl; }
@@ -359,6 +360,14 @@ internal sealed class TenantState
                 ctx.Response.StatusCode = 403;
                 ctx.Response.ContentType = "text/html";
                 await ctx.Response.WriteAsync("CSRF token validation failed");
+                return;
+            }
+
+            bool readOnly;
+            lock (_gate) { readOnly = _readOnly; }
+            if (readOnly)
+            {
+                await Error(ctx, 403, "Forbidden: the user lacks the role SecurityMaterialEdit.");
                 return;
             }
         }
