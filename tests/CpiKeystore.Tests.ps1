@@ -488,3 +488,117 @@ Describe 'Remove-CpiKeystoreEntry' -Skip:(-not $haveOpenSsl -or -not $haveCore) 
         (Get-CpiKeystoreEntry -Connection $t -Alias kept_root).Alias | Should -Be 'kept_root'
     }
 }
+
+Describe 'Import-CpiKeystore' -Skip:(-not $haveOpenSsl -or -not $haveCore) {
+    BeforeAll {
+        $t = Connect-Fake
+        $pw = ConvertTo-SecureString 'jks-pass-123' -AsPlainText -Force
+        $j1 = New-TestRootCertificate -CommonName 'Jks One'
+        $j2 = New-TestRootCertificate -CommonName 'Jks Two'
+        $jks = Join-Path $TestFolder 'partners.jks'
+        Import-CertificateBundle $j1.Cert, $j2.Cert | Export-Keystore -OutFile $jks -Format Jks -Password $pw
+    }
+
+    AfterEach { Set-FakeCpiConfig $tenant @{ locked = $false } }
+
+    It 'merges a JKS of Export-Keystore as the documented request and returns the per-entry statuses' {
+        Clear-FakeCpiRequest $tenant
+        $results = @(Import-CpiKeystore -Connection $t -Path $jks -Password $pw -Confirm:$false)
+        $results | Should -HaveCount 2
+        $results[0] | Should -BeOfType ([CertIntegration.CpiKeystoreImportResult])
+        ($results.Alias | Sort-Object) | Should -Be @('jks-one', 'jks-two')
+        $results.Status | Should -Be @('new', 'new')
+        $post = Get-FakeCpiRequest $tenant | Where-Object Method -EQ 'POST'
+        $post.Path | Should -Be '/api/v1/KeystoreResources'
+        $post.Query | Should -Match '^\?importOption=merge'
+        $body = $post.Body | ConvertFrom-Json
+        $body.Name | Should -Be 'system'
+        $body.Password | Should -Be 'jks-pass-123'
+        [Convert]::FromBase64String($body.Resource) | Should -Be ([System.IO.File]::ReadAllBytes($jks))
+        (Get-CpiKeystoreEntry -Connection $t -Alias 'jks-one').Subject | Should -Be 'CN=Jks One'
+        @(Import-CpiKeystore -Connection $t -Path $jks -Password $pw -Confirm:$false).Status | Should -Be @('unchanged', 'unchanged')
+    }
+
+    It 'passes -Mode as importOption' {
+        Clear-FakeCpiRequest $tenant
+        $null = Import-CpiKeystore -Connection $t -Path $jks -Password $pw -Mode Overwrite -Confirm:$false
+        (Get-FakeCpiRequest $tenant | Where-Object Method -EQ 'POST').Query | Should -Match 'importOption=overwrite'
+    }
+
+    It 'refuses a file that is not a JKS before any request' {
+        Clear-FakeCpiRequest $tenant
+        $err = $null
+        Import-CpiKeystore -Connection $t -Path $pki.RootCert -Password $pw -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'CpiKeystoreInputInvalid,*'
+        @(Get-FakeCpiRequest $tenant).Count | Should -Be 0
+    }
+
+    It 'refuses a keystore over 2 MB before any request' {
+        $big = Join-Path $TestFolder 'big.jks'
+        $bytes = [byte[]]::new(2000001); $bytes[0] = 0xFE; $bytes[1] = 0xED; $bytes[2] = 0xFE; $bytes[3] = 0xED
+        [System.IO.File]::WriteAllBytes($big, $bytes)
+        Clear-FakeCpiRequest $tenant
+        $err = $null
+        Import-CpiKeystore -Connection $t -Path $big -Password $pw -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'CpiPayloadTooLarge,*'
+        @(Get-FakeCpiRequest $tenant).Count | Should -Be 0
+    }
+
+    It 'reports 415 for a keystore the tenant cannot read, with its message' {
+        $broken = Join-Path $TestFolder 'broken.jks'
+        [System.IO.File]::WriteAllBytes($broken, [byte[]](0xFE, 0xED, 0xFE, 0xED, 0, 0, 0, 9, 1, 2, 3))
+        $err = $null
+        Import-CpiKeystore -Connection $t -Path $broken -Password $pw -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'CpiUnsupportedFormat,*'
+        $err[0].Exception.Message | Should -Match 'not a JKS keystore'
+    }
+
+    It 'sends nothing with -WhatIf' {
+        Clear-FakeCpiRequest $tenant
+        Import-CpiKeystore -Connection $t -Path $jks -Password $pw -Mode Replace -WhatIf
+        @(Get-FakeCpiRequest $tenant).Count | Should -Be 0
+    }
+}
+
+Describe 'Enable-CpiKeystoreEntry' -Skip:(-not $haveOpenSsl -or -not $haveCore) {
+    BeforeAll {
+        $t = Connect-Fake
+        $renewed = New-TestRootCertificate -CommonName 'Renewed Pair'
+    }
+
+    It 'activates a renewed entry with DELETE ?keystoreName=KeyRenewal&activate=true' {
+        Add-FakeCpiEntry $tenant -Alias 'rotate_me' -PemFile $renewed.Cert -Type 'Key Pair' -Keystore KeyRenewal
+        Clear-FakeCpiRequest $tenant
+        $entry = Get-CpiKeystoreEntry -Connection $t -Keystore KeyRenewal -Alias rotate_me | Enable-CpiKeystoreEntry -Connection $t -PassThru -Confirm:$false
+        $entry.Keystore | Should -Be 'system'
+        $entry.Subject | Should -Be 'CN=Renewed Pair'
+        $del = Get-FakeCpiRequest $tenant | Where-Object Method -EQ 'DELETE'
+        $del.Path | Should -Be "/api/v1/KeystoreEntries('726f746174655f6d65')"
+        $del.Query | Should -Be '?keystoreName=KeyRenewal&activate=true'
+        $del.Status | Should -Be 204
+    }
+
+    It 'reports an entry not in KeyRenewal as CpiEntryNotFound, and sends nothing with -WhatIf' {
+        $err = $null
+        Enable-CpiKeystoreEntry -Connection $t -Alias not_renewed -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'CpiEntryNotFound,*'
+        Clear-FakeCpiRequest $tenant
+        Enable-CpiKeystoreEntry -Connection $t -Alias renewed_pair -WhatIf
+        @(Get-FakeCpiRequest $tenant).Count | Should -Be 0
+        ([System.Management.Automation.CommandMetadata]::new((Get-Command Enable-CpiKeystoreEntry))).ConfirmImpact | Should -Be 'High'
+    }
+}
+
+Describe 'Connect-CpiTenant with a certificate key of the api plan' -Skip:(-not $haveOpenSsl -or -not $haveCore) {
+    It 'gets the token over mTLS with the certificate, sending no secret' {
+        $key = New-TestServiceKey -Name 'api-cert-key.json' -Pki $pki -ClientId $tenant.ClientId -Url $tenant.Url -TokenUrl "$($tenant.Url)/oauth/token"
+        Clear-FakeCpiRequest $tenant
+        $c = Connect-CpiTenant -ServiceKey $key -TrustedCertificate $tenant.TrustedCertificate
+        $c.Authentication | Should -Be 'Certificate'
+        $token = Get-FakeCpiRequest $tenant | Where-Object Path -EQ '/oauth/token'
+        $token.ClientCertificate | Should -Be ([System.Security.Cryptography.X509Certificates.X509Certificate2]::new($pki.LeafCert).Subject)
+        $token.Body | Should -Not -Match 'client_secret'
+        $token.Status | Should -Be 200
+        (Get-CpiKeystoreEntry -Connection $c -Alias partner_a).Alias | Should -Be 'partner_a'
+    }
+}

@@ -38,7 +38,7 @@ function Start-FakeCpiTenant {
         $port = Get-FreeTcpPort
         $log = Join-Path $TestFolder "fake-tenant-$port.log"
         $arguments = @($dll, '--port', $port, '--cert', $pfx, '--cert-password', 'fake', '--client-id', $ClientId, '--client-secret', $ClientSecret,
-            '--client-root', $Pki.RootCert, '--page-size', $PageSize, '--token-lifetime', $TokenLifetime)
+            '--client-root', $Pki.ChainFile, '--page-size', $PageSize, '--token-lifetime', $TokenLifetime)
         $process = Start-Process -FilePath 'dotnet' -ArgumentList (($arguments | ForEach-Object { if ("$_" -match '[\s"|!]') { '"' + $_ + '"' } else { "$_" } }) -join ' ') `
             -NoNewWindow -PassThru -RedirectStandardOutput $log -RedirectStandardError "$log.err"
         if (Wait-TcpPort -Port $port -Process $process -TimeoutSeconds 30) { break }

@@ -4,7 +4,7 @@
 // with a test certificate and keeps its keystores in memory.
 //
 //   FakeCpiTenant --port N --cert server.pfx [--cert-password pw] --client-id id --client-secret s
-//                 [--client-root root.pem] [--page-size 1000] [--token-lifetime 3600]
+//                 [--client-root cas.pem] [--page-size 1000] [--token-lifetime 3600]
 //
 // Control endpoints for the tests (no auth, test-only): GET/DELETE /_fake/requests (what the fake got),
 // POST /_fake/entries (add an entry), POST /_fake/config (locked, full, throttle, unavailable, tokenLifetime,
@@ -108,16 +108,17 @@ internal sealed class TenantState
     private readonly List<Recorded> _requests = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _tokens = new();
     private readonly ConcurrentDictionary<string, string> _csrfBySession = new();
-    private X509Certificate2? _clientRoot;
+    private readonly X509Certificate2Collection _clientCas = new();
     private bool _locked, _full, _readOnly, _xmlWithoutAccept = true;
     private int _throttle, _unavailable;
 
     public TenantState(Options o)
     {
         _o = o;
-        if (o.ClientRoot is { } root)
+        if (o.ClientRoot is { } roots)
         {
-            _clientRoot = X509CertificateLoader.LoadCertificateFromFile(root);
+            // The CAs (PEM, the intermediate and the root) a client certificate must chain to for the mTLS token.
+            _clientCas.ImportFromPemFile(roots);
         }
     }
 
@@ -266,11 +267,11 @@ internal sealed class TenantState
 
         bool bySecret = clientId == _o.ClientId && secret == _o.ClientSecret;
         bool byCertificate = false;
-        if (!bySecret && secret is null && clientId == _o.ClientId && _clientRoot is not null && await ctx.Connection.GetClientCertificateAsync() is { } cert)
+        if (!bySecret && secret is null && clientId == _o.ClientId && _clientCas.Count > 0 && await ctx.Connection.GetClientCertificateAsync() is { } cert)
         {
             using var chain = new X509Chain();
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(_clientRoot);
+            chain.ChainPolicy.CustomTrustStore.AddRange(_clientCas);
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
             byCertificate = chain.Build(cert);
         }
