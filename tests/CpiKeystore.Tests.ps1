@@ -589,6 +589,27 @@ Describe 'Enable-CpiKeystoreEntry' -Skip:(-not $haveOpenSsl -or -not $haveCore) 
     }
 }
 
+Describe 'Secrets in streams' -Skip:(-not $haveOpenSsl -or -not $haveCore) {
+    It 'never writes the token, the client secret or the CSRF token to any stream, even with -Verbose and -Debug' {
+        Clear-FakeCpiRequest $tenant
+        $out = @(
+            Connect-CpiTenant -ServiceKey $tenant.ServiceKey -TrustedCertificate $tenant.TrustedCertificate -Verbose -Debug *>&1
+            Get-CpiKeystoreEntry -Verbose -Debug *>&1
+            Import-CertificateBundle $partnerA.Cert | Add-CpiKeystoreEntry -Alias secret_check -Verbose -Debug *>&1
+            Import-CertificateBundle $partnerA.Cert | Add-CpiKeystoreEntry -Alias secret_check -Verbose -Debug -ErrorAction Continue *>&1
+        )
+        $text = (ConvertTo-AllText $out) -join "`n"
+        $text | Should -Match 'POST https://\S+/oauth/token'
+        $text | Should -Match 'X-CSRF-Token: Fetch'
+        ($out | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }).Count | Should -BeGreaterThan 0
+        $text | Should -Not -Match ([regex]::Escape($tenant.ClientSecret))
+        $text | Should -Not -Match 'fake\.[0-9a-f]{32}'
+        $csrf = @(Get-FakeCpiRequest $tenant | Where-Object { $_.Method -ne 'GET' -and $_.CsrfToken } | ForEach-Object CsrfToken)
+        $csrf.Count | Should -BeGreaterThan 0
+        foreach ($c in $csrf) { $text | Should -Not -Match ([regex]::Escape($c)) }
+    }
+}
+
 Describe 'Connect-CpiTenant with a certificate key of the api plan' -Skip:(-not $haveOpenSsl -or -not $haveCore) {
     It 'gets the token over mTLS with the certificate, sending no secret' {
         $key = New-TestServiceKey -Name 'api-cert-key.json' -Pki $pki -ClientId $tenant.ClientId -Url $tenant.Url -TokenUrl "$($tenant.Url)/oauth/token"
