@@ -348,6 +348,25 @@ Describe 'Add-CpiKeystoreEntry' -Skip:(-not $haveOpenSsl -or -not $haveCore) {
         @(Get-FakeCpiRequest $tenant).Count | Should -Be 0
     }
 
+    It 'refuses a certificate over 10 kB and a key pair over 30,072 bytes before any request' {
+        $big = Join-Path $TestFolder 'big'
+        $comment = 'x' * 31000
+        $null = Invoke-OpenSsl @('req', '-x509', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', "$big.key",
+            '-out', "$big.crt", '-days', '5', '-subj', '/CN=Big Certificate', '-addext', "nsComment=$comment")
+        Get-Content "$big.crt", "$big.key" | Set-Content "$big.pem"
+        $bundle = Import-CertificateBundle "$big.pem"
+        $bundle.HasPrivateKey | Should -BeTrue
+        Clear-FakeCpiRequest $tenant
+        $err = $null
+        $null = Add-CpiKeystoreEntry -Connection $t -InputObject $bundle -Alias big_cert -CertificateOnly -ErrorVariable err -ErrorAction SilentlyContinue
+        $null = Add-CpiKeystoreEntry -Connection $t -InputObject $bundle -Alias big_pair -ErrorVariable +err -ErrorAction SilentlyContinue
+        $err.Count | Should -Be 2
+        $err | ForEach-Object { $_.FullyQualifiedErrorId | Should -BeLike 'CpiPayloadTooLarge,*' }
+        $err[0].Exception.Message | Should -Match '10240 bytes'
+        $err[1].Exception.Message | Should -Match '30072'
+        @(Get-FakeCpiRequest $tenant).Count | Should -Be 0
+    }
+
     It 'reports 403 when the role is missing, 413 for a full keystore and 503 for a locked one, quoting the tenant' -ForEach @(
         @{ Flag = 'readOnly'; Id = 'CpiForbidden'; Category = 'PermissionDenied'; Said = 'SecurityMaterialEdit' }
         @{ Flag = 'full'; Id = 'CpiPayloadTooLarge'; Category = 'LimitsExceeded'; Said = 'maximum size' }
