@@ -33,6 +33,13 @@
         'Get-CfServiceKey'
         'New-CfServiceKey'
         'Remove-CfServiceKey'
+        'Connect-CpiTenant'
+        'Get-CpiKeystoreEntry'
+        'Get-CpiKeystoreCertificate'
+        'Add-CpiKeystoreEntry'
+        'Remove-CpiKeystoreEntry'
+        'Import-CpiKeystore'
+        'Enable-CpiKeystoreEntry'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

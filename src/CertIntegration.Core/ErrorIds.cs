@@ -144,4 +144,26 @@ internal static class ErrorIds
     public const string CfParameterInvalid = nameof(CfParameterInvalid);
     public const string CfJobFailed = nameof(CfJobFailed);
     public const string CfJobTimedOut = nameof(CfJobTimedOut);
+
+    // Tenant keystore through the Cloud Integration API (Connect-CpiTenant and the Cpi*KeystoreEntry cmdlets); the HTTP statuses
+    // the API documents each have their own ID (CpiBadRequest 400, CpiForbidden 403, CpiEntryNotFound 404, CpiTrustPathNotEstablished 409,
+    // CpiPayloadTooLarge 413, CpiUnsupportedFormat 415, CpiThrottled 429, CpiUnavailable 503)
+    public const string CpiServiceKeyInvalid = nameof(CpiServiceKeyInvalid);
+    public const string CpiNotConnected = nameof(CpiNotConnected);
+    public const string CpiKeystoreUnknown = nameof(CpiKeystoreUnknown);
+    public const string CpiCsrfFailed = nameof(CpiCsrfFailed);
+    public const string CpiRequestTimedOut = nameof(CpiRequestTimedOut);
+    public const string CpiServerCertificateUntrusted = nameof(CpiServerCertificateUntrusted);
+    public const string CpiAnswerInvalid = nameof(CpiAnswerInvalid);
+    public const string CpiBadRequest = nameof(CpiBadRequest);
+    public const string CpiUnauthorized = nameof(CpiUnauthorized);
+    public const string CpiForbidden = nameof(CpiForbidden);
+    public const string CpiEntryNotFound = nameof(CpiEntryNotFound);
+    public const string CpiTrustPathNotEstablished = nameof(CpiTrustPathNotEstablished);
+    public const string CpiPayloadTooLarge = nameof(CpiPayloadTooLarge);
+    public const string CpiUnsupportedFormat = nameof(CpiUnsupportedFormat);
+    public const string CpiThrottled = nameof(CpiThrottled);
+    public const string CpiUnavailable = nameof(CpiUnavailable);
+    public const string CpiRequestFailed = nameof(CpiRequestFailed);
+    public const string CpiKeystoreInputInvalid = nameof(CpiKeystoreInputInvalid);
 }

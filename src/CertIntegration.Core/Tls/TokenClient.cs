@@ -131,55 +131,8 @@ internal static class TokenClient
         }
     }
 
-    private static HttpMessageHandler CreateHandler(TokenRequest request, Func<X509Certificate2?, X509Chain?, SslPolicyErrors, bool> validate)
-    {
-        // Direct unless -Proxy is given (as Test-MtlsEndpoint): the answer is then the token server's, not a proxy's.
-        IWebProxy? proxy = request.Proxy is { } p ? new WebProxy(p.Address) { Credentials = p.Credential, BypassProxyOnLocal = false } : null;
-#if NET8_0_OR_GREATER
-        // SocketsHttpHandler with a certificate context: HttpClientHandler would send the leaf alone (its
-        // ClientCertificates only pick the leaf), while the load balancer validates the chain against its roots.
-        return new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            MaxResponseHeadersLength = 64,
-            UseProxy = proxy is not null,
-            Proxy = proxy,
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                ClientCertificateContext = request.Credential.Context,
-                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
-                    validate(certificate is null ? null : certificate as X509Certificate2 ?? new X509Certificate2(certificate), chain, errors),
-            },
-        };
-#else
-        var handler = new HttpClientHandler
-        {
-            ClientCertificateOptions = ClientCertificateOption.Manual,
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            UseDefaultCredentials = false,
-            MaxResponseHeadersLength = 64,
-            SslProtocols = SslProtocols.Tls12,
-            CheckCertificateRevocationList = false,
-            UseProxy = proxy is not null,
-            Proxy = proxy,
-            ServerCertificateCustomValidationCallback = (_, certificate, chain, errors) => validate(certificate, chain, errors),
-        };
-
-        // The leaf with its key, then the intermediates. SChannel (Windows PowerShell) sends with the leaf the
-        // intermediates it finds in the Windows stores; the cmdlet warns about those that are not there.
-        handler.ClientCertificates.Add(request.Credential.Leaf);
-        foreach (X509Certificate2 issuer in request.Credential.Issuers)
-        {
-            handler.ClientCertificates.Add(issuer);
-        }
-
-        return handler;
-#endif
-    }
+    private static HttpMessageHandler CreateHandler(TokenRequest request, Func<X509Certificate2?, X509Chain?, SslPolicyErrors, bool> validate) =>
+        HttpHandlers.Create(request.Credential, request.Proxy, cookies: null, (_, certificate, chain, errors) => validate(certificate, chain, errors));
 
     private static async Task<string> ReadBodyAsync(HttpResponseMessage response, CancellationToken ct)
     {
