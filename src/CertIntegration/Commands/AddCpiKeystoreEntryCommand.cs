@@ -10,7 +10,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Adds a certificate or a key pair to the tenant keystore through the Cloud Integration API.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Add, "CpiKeystoreEntry", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Add, "CpiKeystoreEntry", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpUris.Base + "add-cpikeystoreentry")]
 [OutputType(typeof(CpiKeystoreEntry))]
 public sealed class AddCpiKeystoreEntryCommand : CpiCmdlet
 {

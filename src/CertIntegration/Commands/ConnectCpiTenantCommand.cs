@@ -8,7 +8,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Connects to a Cloud Integration tenant's API with an api-plan service key (client secret or certificate).</para>
 /// </summary>
-[Cmdlet(VerbsCommunications.Connect, "CpiTenant")]
+[Cmdlet(VerbsCommunications.Connect, "CpiTenant", HelpUri = HelpUris.Base + "connect-cpitenant")]
 [OutputType(typeof(CpiConnection))]
 public sealed class ConnectCpiTenantCommand : CancellableCmdlet
 {

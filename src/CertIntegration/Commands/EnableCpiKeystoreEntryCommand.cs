@@ -7,7 +7,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Activates a renewed key pair of the KeyRenewal keystore, replacing the entry of the same alias in use.</para>
 /// </summary>
-[Cmdlet(VerbsLifecycle.Enable, "CpiKeystoreEntry", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsLifecycle.Enable, "CpiKeystoreEntry", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, HelpUri = HelpUris.Base + "enable-cpikeystoreentry")]
 [OutputType(typeof(CpiKeystoreEntry))]
 public sealed class EnableCpiKeystoreEntryCommand : CpiCmdlet
 {

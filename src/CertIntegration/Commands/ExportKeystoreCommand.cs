@@ -12,7 +12,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Writes one Java keystore (JKS) or PKCS#12 keystore with key entries and trusted-certificate entries, for the tenant's Keystore Monitor.</para>
 /// </summary>
-[Cmdlet(VerbsData.Export, "Keystore", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsData.Export, "Keystore", DefaultParameterSetName = InputObjectSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpUris.Base + "export-keystore")]
 [OutputType(typeof(FileInfo))]
 public sealed class ExportKeystoreCommand : CertIntegrationCmdlet
 {

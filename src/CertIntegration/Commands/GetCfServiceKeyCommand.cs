@@ -9,7 +9,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Gets the service keys of a Process Integration Runtime instance through the Cloud Foundry API, as certificate bundles.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "CfServiceKey")]
+[Cmdlet(VerbsCommon.Get, "CfServiceKey", HelpUri = HelpUris.Base + "get-cfservicekey")]
 [OutputType(typeof(CfServiceKey))]
 public sealed class GetCfServiceKeyCommand : CfCommand
 {

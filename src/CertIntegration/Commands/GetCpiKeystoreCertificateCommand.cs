@@ -8,7 +8,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Downloads the chain of a tenant key pair, or the certificate of an entry, as a certificate bundle.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "CpiKeystoreCertificate")]
+[Cmdlet(VerbsCommon.Get, "CpiKeystoreCertificate", HelpUri = HelpUris.Base + "get-cpikeystorecertificate")]
 [OutputType(typeof(CertificateBundle))]
 public sealed class GetCpiKeystoreCertificateCommand : CpiCmdlet
 {

@@ -9,7 +9,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Gets the entries of a tenant keystore through the Cloud Integration API.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "CpiKeystoreEntry")]
+[Cmdlet(VerbsCommon.Get, "CpiKeystoreEntry", HelpUri = HelpUris.Base + "get-cpikeystoreentry")]
 [OutputType(typeof(CpiKeystoreEntry))]
 public sealed class GetCpiKeystoreEntryCommand : CpiCmdlet
 {

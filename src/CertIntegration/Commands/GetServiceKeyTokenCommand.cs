@@ -7,7 +7,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Gets an OAuth access token with a certificate service key: client credentials over mTLS, no client secret.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "ServiceKeyToken")]
+[Cmdlet(VerbsCommon.Get, "ServiceKeyToken", HelpUri = HelpUris.Base + "get-servicekeytoken")]
 [OutputType(typeof(ServiceKeyToken))]
 public sealed class GetServiceKeyTokenCommand : CancellableCmdlet
 {

@@ -10,7 +10,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Imports a JKS keystore (such as Export-Keystore writes) into the tenant keystore through the Cloud Integration API.</para>
 /// </summary>
-[Cmdlet(VerbsData.Import, "CpiKeystore", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsData.Import, "CpiKeystore", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, HelpUri = HelpUris.Base + "import-cpikeystore")]
 [OutputType(typeof(CpiKeystoreImportResult))]
 public sealed class ImportCpiKeystoreCommand : CpiCmdlet
 {

@@ -8,7 +8,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Creates a service key of a Process Integration Runtime instance through the Cloud Foundry API and returns its certificate bundle.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.New, "CfServiceKey", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.New, "CfServiceKey", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpUris.Base + "new-cfservicekey")]
 [OutputType(typeof(CfServiceKey))]
 public sealed class NewCfServiceKeyCommand : CfCommand
 {

@@ -9,7 +9,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Makes the JSON parameters of a certificate service key, for cf create-service-key -c, the cockpit's JSON tab or the CF API.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.New, "ServiceKeyParameter")]
+[Cmdlet(VerbsCommon.New, "ServiceKeyParameter", HelpUri = HelpUris.Base + "new-servicekeyparameter")]
 [OutputType(typeof(string), typeof(OrderedDictionary))]
 public sealed class NewServiceKeyParameterCommand : CertIntegrationCmdlet
 {

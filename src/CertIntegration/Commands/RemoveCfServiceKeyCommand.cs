@@ -7,7 +7,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Deletes a service key of a Process Integration Runtime instance through the Cloud Foundry API.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Remove, "CfServiceKey", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Remove, "CfServiceKey", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, HelpUri = HelpUris.Base + "remove-cfservicekey")]
 [OutputType(typeof(void))]
 public sealed class RemoveCfServiceKeyCommand : CfCommand
 {

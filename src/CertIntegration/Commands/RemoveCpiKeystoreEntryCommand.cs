@@ -7,7 +7,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Deletes entries of a tenant keystore through the Cloud Integration API.</para>
 /// </summary>
-[Cmdlet(VerbsCommon.Remove, "CpiKeystoreEntry", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Remove, "CpiKeystoreEntry", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, HelpUri = HelpUris.Base + "remove-cpikeystoreentry")]
 public sealed class RemoveCpiKeystoreEntryCommand : CpiCmdlet
 {
     /// <summary>Aliases of the entries to delete (binds the Alias of Get-CpiKeystoreEntry's entries).</summary>

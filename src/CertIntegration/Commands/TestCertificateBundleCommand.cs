@@ -11,7 +11,7 @@ namespace CertIntegration.Commands;
 /// <summary>
 /// <para type="synopsis">Checks certificates before they fail: expiry, key usage, key, chain, trust, weak algorithms and service-key details.</para>
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Test, "CertificateBundle", DefaultParameterSetName = InputObjectSet)]
+[Cmdlet(VerbsDiagnostic.Test, "CertificateBundle", DefaultParameterSetName = InputObjectSet, HelpUri = HelpUris.Base + "test-certificatebundle")]
 [OutputType(typeof(CertificateTestResult))]
 [OutputType(typeof(bool))]
 public sealed class TestCertificateBundleCommand : CertIntegrationCmdlet
