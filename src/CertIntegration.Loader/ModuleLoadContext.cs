@@ -83,10 +83,11 @@ public sealed class ModuleLoadContext : AssemblyLoadContext
 
         // TypeAccelerators is one unsynchronised dictionary per process: runspaces that import the module at the same
         // time (parallel hosts, tests) would corrupt it. Our writes take one lock, and names that already map to the
-        // same type are left alone, so a second import writes nothing.
-        var current = accelerators!.GetProperty("Get", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) as IDictionary<string, Type>;
+        // same type are left alone, so a second import writes nothing. Reading the table (TypeAccelerators.Get copies it)
+        // is inside the lock too: a copy made while another import writes fails with "same key has already been added".
         lock (AcceleratorLock)
         {
+            var current = accelerators!.GetProperty("Get", BindingFlags.Public | BindingFlags.Static)?.GetValue(null) as IDictionary<string, Type>;
             foreach (Type t in types)
             {
                 if (current is not null && current.TryGetValue(t.FullName!, out Type? existing) && existing == t)
