@@ -488,27 +488,9 @@ internal sealed class CfClient : IDisposable
 
     private static async Task<string> ReadBodyAsync(HttpResponseMessage response, CancellationToken ct)
     {
-        using Stream stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
-        var buffer = new MemoryStream();
-        var chunk = new byte[16384];
-        while (true)
-        {
-            int n = await stream.ReadAsync(chunk, 0, chunk.Length, ct).ConfigureAwait(false);
-            if (n == 0)
-            {
-                break;
-            }
-
-            if (buffer.Length + n > MaxAnswerBytes)
-            {
-                throw new CertIntegrationException(ErrorIds.CfAnswerInvalid, FailureKind.LimitsExceeded,
-                    $"An answer of the Cloud Foundry API is larger than {MaxAnswerBytes / (1024 * 1024)} MB; it is not read.");
-            }
-
-            buffer.Write(chunk, 0, n);
-        }
-
-        return new UTF8Encoding(false, false).GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        byte[] body = await HttpAnswers.ReadBoundedAsync(response, MaxAnswerBytes, () => new CertIntegrationException(ErrorIds.CfAnswerInvalid, FailureKind.LimitsExceeded,
+            $"An answer of the Cloud Foundry API is larger than {MaxAnswerBytes / (1024 * 1024)} MB; it is not read."), ct).ConfigureAwait(false);
+        return new UTF8Encoding(false, false).GetString(body);
     }
 
     internal static string Authority(Uri url) => TokenAnswer.Authority(url);

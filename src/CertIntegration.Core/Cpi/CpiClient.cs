@@ -398,30 +398,9 @@ internal sealed class CpiClient : IDisposable
 
     private static string Capital(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s.Substring(1);
 
-    private static async Task<byte[]> ReadAsync(HttpResponseMessage response, CancellationToken ct)
-    {
-        using Stream stream = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
-        var buffer = new MemoryStream();
-        var chunk = new byte[16384];
-        while (true)
-        {
-            int n = await stream.ReadAsync(chunk, 0, chunk.Length, ct).ConfigureAwait(false);
-            if (n == 0)
-            {
-                break;
-            }
-
-            if (buffer.Length + n > MaxAnswerBytes)
-            {
-                throw new CertIntegrationException(ErrorIds.CpiAnswerInvalid, FailureKind.LimitsExceeded,
-                    $"The tenant's answer is larger than {MaxAnswerBytes / (1024 * 1024)} MB; it is not read.");
-            }
-
-            buffer.Write(chunk, 0, n);
-        }
-
-        return buffer.ToArray();
-    }
+    private static Task<byte[]> ReadAsync(HttpResponseMessage response, CancellationToken ct) =>
+        HttpAnswers.ReadBoundedAsync(response, MaxAnswerBytes, () => new CertIntegrationException(ErrorIds.CpiAnswerInvalid, FailureKind.LimitsExceeded,
+            $"The tenant's answer is larger than {MaxAnswerBytes / (1024 * 1024)} MB; it is not read."), ct);
 
     private static Exception Innermost(Exception ex)
     {
